@@ -1,0 +1,1 @@
+"""The ``odediag`` command line: a thin layer over the :mod:`odediag` library."""
