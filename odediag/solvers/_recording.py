@@ -1,0 +1,144 @@
+"""Turn torchdiffeq's callbacks and observed step results into trace rows."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from odediag.solvers import _hooks
+from odediag.solvers._stages import hairer_h_lambda, has_two_final_stages, stage_weights
+from odediag.trace import Trace
+
+
+class StopSolve(Exception):
+    """Raised from a callback to end a solve with a given trace status."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Recording:
+    """One solve's recording: open attempt, counters, and the Trace it fills.
+
+    Parameters
+    ----------
+    trace
+        Where rows go.
+    adaptive
+        Adaptive methods report accept/reject; fixed-grid steps are all
+        accepted and carry no error ratio.
+    jacobian
+        ``jacobian(t, y) -> (B, D, D)`` at accepted steps, or ``None``.
+    batched
+        Whether the state's leading dimension indexes samples.
+    max_steps
+        Attempted steps after which the solve stops, or ``None``.
+    estimate_stiffness
+        Whether to compute Hairer's estimate where the tableau allows it.
+    """
+
+    def __init__(
+        self, trace: Trace, adaptive, jacobian, batched, max_steps, estimate_stiffness
+    ):
+        self.trace = trace
+        self.adaptive = adaptive
+        self.jacobian = jacobian
+        self.batched = batched
+        self.max_steps = max_steps
+        self.estimate_stiffness = estimate_stiffness
+        self._weights: dict[int, torch.Tensor | None] = {}
+        self._open: list | None = (
+            None  # [t, h, error_ratio, hairer] of the open attempt
+        )
+
+    # -- callbacks -------------------------------------------------------
+
+    def begin(self, t0, y0, dt) -> None:
+        """A step starts at ``t0`` with proposed size ``dt``."""
+        if not self.adaptive:
+            self.close_open()
+        self._check_can_step(t0, y0, dt)
+        self._open = [float(t0), float(dt), math.nan, math.nan]
+        if self.adaptive:
+            _hooks.set_current(self)
+        elif self.jacobian is not None:
+            self._record_jacobian(self.trace.n_steps, t0, y0)
+
+    def accept(self, t0, y0, dt) -> None:
+        _hooks.set_current(None)
+        t, _, error_ratio, hairer = self._open
+        step = self.trace.n_steps
+        self.trace.log.append(t, float(dt), True, error_ratio, self.trace.nfe, hairer)
+        self._open = None
+        if self.jacobian is not None:
+            self._record_jacobian(step, t0, y0)
+
+    def reject(self, t0, y0, dt) -> None:
+        _hooks.set_current(None)
+        t, _, error_ratio, _ = self._open
+        self.trace.log.append(
+            t, float(dt), False, error_ratio, self.trace.nfe, math.nan
+        )
+        self._open = None
+
+    def close_open(self) -> None:
+        """Record a fixed-grid step once its evaluations are all counted."""
+        if self._open is not None and not self.adaptive:
+            t, h, _, _ = self._open
+            self.trace.log.append(t, h, True, math.nan, self.trace.nfe, math.nan)
+        self._open = None
+
+    # -- observed results (from _hooks) ----------------------------------
+
+    def on_error_ratio(self, ratio: torch.Tensor) -> None:
+        if self._open is not None:
+            self._open[2] = float(ratio)
+
+    def on_stages(self, y0, dt, result, tableau) -> None:
+        if self._open is None or not self.estimate_stiffness:
+            return
+        weights = self._stage_weights(tableau)
+        if weights is not None:
+            k = result[3]
+            self._open[3] = hairer_h_lambda(k, weights, self.batched)
+
+    # -- helpers ---------------------------------------------------------
+
+    def _stage_weights(self, tableau):
+        key = id(tableau)
+        if key not in self._weights:
+            usable = has_two_final_stages(tableau)
+            self._weights[key] = stage_weights(tableau) if usable else None
+        return self._weights[key]
+
+    def _check_can_step(self, t0, y0, dt) -> None:
+        if self.max_steps is not None and self.trace.n_steps >= self.max_steps:
+            raise StopSolve(
+                "max_steps",
+                f"stopped after {self.max_steps} attempted steps at "
+                f"t = {float(t0):.6g}; "
+                "raise max_steps or use a method suited to stiff problems",
+            )
+        if isinstance(y0, torch.Tensor) and not bool(torch.isfinite(y0).all()):
+            raise StopSolve(
+                "nonfinite",
+                f"the state became non-finite at t = {float(t0):.6g}; the dynamics "
+                "blow up there or the step was unstable",
+            )
+        if self.adaptive and not float(t0) + float(dt) > float(t0):
+            raise StopSolve(
+                "step_underflow",
+                f"the step size underflowed (h = {float(dt):.3g}) at "
+                f"t = {float(t0):.6g}; "
+                "the problem is likely stiff or singular there",
+            )
+
+    def _record_jacobian(self, step: int, t0, y0) -> None:
+        J = self.jacobian(t0, y0)
+        self.trace.nfe_spectrum += 1
+        self.trace.spectrum.add(
+            step, J.reshape(J.shape[0] if J.ndim == 3 else 1, *J.shape[-2:])
+        )

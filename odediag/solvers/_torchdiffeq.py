@@ -1,0 +1,415 @@
+"""Instrumented torchdiffeq solves: ``odeint`` and ``odeint_adjoint``.
+
+The right-hand side is wrapped in a module that counts evaluations and
+answers torchdiffeq's step callbacks; the error ratio and the stages come
+from :mod:`odediag.solvers._hooks`. Nothing is passed to torchdiffeq that it
+would not get from the caller, except the wrapper in place of ``func``, whose
+outputs are the caller's outputs, untouched: solutions and NFE are those of
+plain torchdiffeq, bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torchdiffeq
+from torch import nn
+from torchdiffeq._impl.odeint import SOLVERS
+from torchdiffeq._impl.rk_common import RKAdaptiveStepsizeODESolver
+
+from odediag._errors import OdediagInputError, SolveError, invalid
+from odediag._versions import versions
+from odediag.solvers import _hooks
+from odediag.solvers._recording import Recording, StopSolve
+from odediag.spectrum import batched_jacobian
+from odediag.trace import Trace
+
+ADAPTIVE_METHODS = tuple(
+    m for m, s in SOLVERS.items() if issubclass(s, RKAdaptiveStepsizeODESolver)
+)
+FIXED_GRID_METHODS = tuple(
+    m for m in SOLVERS if m not in ADAPTIVE_METHODS and m != "scipy_solver"
+)
+METHODS = ADAPTIVE_METHODS + FIXED_GRID_METHODS
+
+_CALLBACKS = ("callback_step", "callback_accept_step", "callback_reject_step")
+
+
+def odeint(
+    func: Callable,
+    y0: torch.Tensor,
+    t: torch.Tensor,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    method: str | None = None,
+    options: dict[str, Any] | None = None,
+    event_fn: Callable | None = None,
+    spectrum: bool = False,
+    jac: Callable | None = None,
+    batched: bool | None = None,
+    max_steps: int | None = None,
+    stiffness_estimate: bool = True,
+    problem: str = "",
+):
+    """Solve like :func:`torchdiffeq.odeint` and record every attempted step.
+
+    Parameters
+    ----------
+    func, y0, t, rtol, atol, method, options, event_fn
+        Exactly as for :func:`torchdiffeq.odeint` (version 0.2.5).
+    spectrum
+        Record the Jacobian ∂f/∂y at the start of every accepted step, per
+        sample, and its eigenvalues and singular values. Costs one Jacobian per
+        accepted step, outside the solve (counted in ``trace.nfe_spectrum``).
+    jac
+        Analytic Jacobian ``jac(t, y)`` to use instead of autograd.
+    batched
+        Whether the leading dimension of ``y0`` indexes independent samples;
+        by default true when ``y0`` has two or more dimensions.
+    max_steps
+        Stop after this many attempted steps in total, with status
+        ``max_steps``. (torchdiffeq's own ``max_num_steps`` option counts
+        per output interval and still works.)
+    stiffness_estimate
+        Record Hairer's estimate of h·|λ| for methods whose last two stages
+        share c = 1 (dopri5). No extra function evaluations.
+    problem
+        Name stored in the trace.
+
+    Returns
+    -------
+    solution : torch.Tensor
+        What :func:`torchdiffeq.odeint` returns (``(event_t, solution)`` with
+        ``event_fn``).
+    trace : Trace
+        The record; ``trace.to_dataset()`` gives the xarray view.
+
+    Raises
+    ------
+    SolveError
+        When the solve stops early (step underflow, non-finite state, too many
+        steps, an exception in ``func``); ``error.trace`` holds every step
+        recorded until then.
+    """
+    method = _validate(y0, rtol, atol, method, spectrum, max_steps)
+    wrapped, recording = _instrument(
+        func,
+        y0,
+        t,
+        rtol,
+        atol,
+        method,
+        spectrum,
+        jac,
+        batched,
+        max_steps,
+        stiffness_estimate,
+        problem,
+    )
+    solution = _run(
+        lambda: torchdiffeq.odeint(
+            wrapped,
+            y0,
+            t,
+            rtol=rtol,
+            atol=atol,
+            method=method,
+            options=options,
+            event_fn=event_fn,
+        ),
+        wrapped,
+        recording,
+    )
+    return solution, recording.trace
+
+
+def odeint_adjoint(
+    func: Callable,
+    y0: torch.Tensor,
+    t: torch.Tensor,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    method: str | None = None,
+    options: dict[str, Any] | None = None,
+    event_fn: Callable | None = None,
+    adjoint_rtol: float | None = None,
+    adjoint_atol: float | None = None,
+    adjoint_method: str | None = None,
+    adjoint_options: dict[str, Any] | None = None,
+    adjoint_params=None,
+    spectrum: bool = False,
+    jac: Callable | None = None,
+    batched: bool | None = None,
+    max_steps: int | None = None,
+    stiffness_estimate: bool = True,
+    problem: str = "",
+):
+    """Solve like :func:`torchdiffeq.odeint_adjoint` and record both solves.
+
+    Takes the arguments of :func:`torchdiffeq.odeint_adjoint` plus odediag's
+    keywords (see :func:`odeint`). The returned ``trace`` records the forward
+    solve; ``trace.backward`` records the adjoint solve, filled in when the
+    backward pass runs (its steps, their error ratios and its NFE).
+    """
+    method = _validate(y0, rtol, atol, method, spectrum, max_steps)
+    if adjoint_params is None and not isinstance(func, nn.Module):
+        raise invalid(
+            "func",
+            type(func).__name__,
+            "odeint_adjoint needs an nn.Module to find the parameters, or pass "
+            "adjoint_params (an empty tuple if there are none)",
+        )
+    wrapped, recording = _instrument(
+        func,
+        y0,
+        t,
+        rtol,
+        atol,
+        method,
+        spectrum,
+        jac,
+        batched,
+        max_steps,
+        stiffness_estimate,
+        problem,
+    )
+    backward_method = adjoint_method or method
+    wrapped.backward_recording = _backward_recording(
+        recording, backward_method, adjoint_rtol, adjoint_atol
+    )
+    solution = _run(
+        lambda: torchdiffeq.odeint_adjoint(
+            wrapped,
+            y0,
+            t,
+            rtol=rtol,
+            atol=atol,
+            method=method,
+            options=options,
+            event_fn=event_fn,
+            adjoint_rtol=adjoint_rtol,
+            adjoint_atol=adjoint_atol,
+            adjoint_method=adjoint_method,
+            adjoint_options=adjoint_options,
+            adjoint_params=adjoint_params,
+        ),
+        wrapped,
+        recording,
+    )
+    wrapped.phase = "backward"
+    return solution, recording.trace
+
+
+# ---------------------------------------------------------------------------
+
+
+def _validate(y0, rtol, atol, method, spectrum, max_steps) -> str:
+    method = "dopri5" if method is None else method
+    if method == "scipy_solver":
+        raise invalid(
+            "method", method, "use odediag.solve_ivp to trace SciPy's methods"
+        )
+    if method not in METHODS:
+        raise invalid("method", method, f"choose one of {', '.join(METHODS)}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        values = torch.as_tensor(tol, dtype=torch.float64)
+        if not bool(torch.isfinite(values).all()) or bool((values < 0).any()):
+            raise invalid(name, tol, "tolerances must be finite and non-negative")
+    if max_steps is not None and max_steps < 1:
+        raise invalid("max_steps", max_steps, "give a positive number of steps")
+    if spectrum and not isinstance(y0, torch.Tensor):
+        raise invalid(
+            "spectrum",
+            True,
+            "the spectrum needs a single tensor state; concatenate tuple states",
+        )
+    return method
+
+
+def _instrument(
+    func,
+    y0,
+    t,
+    rtol,
+    atol,
+    method,
+    spectrum,
+    jac,
+    batched,
+    max_steps,
+    stiffness_estimate,
+    problem,
+):
+    _hooks.install()
+    if batched is None:
+        batched = isinstance(y0, torch.Tensor) and y0.ndim >= 2
+    adaptive = method in ADAPTIVE_METHODS
+    trace = Trace(
+        _attrs(y0, t, rtol, atol, method, problem, batched, spectrum, jac),
+        spectrum=spectrum,
+    )
+    jacobian = None
+    if spectrum:
+        jacobian = _jacobian_function(func, jac, batched)
+    recording = Recording(
+        trace, adaptive, jacobian, batched, max_steps, stiffness_estimate
+    )
+    cls = _AdaptiveInstrumented if adaptive else _Instrumented
+    return cls(func, recording), recording
+
+
+def _jacobian_function(func, jac, batched):
+    if jac is None:
+        return lambda t0, y0: batched_jacobian(func, t0, y0, batched)
+
+    def analytic(t0, y0):
+        with torch.no_grad():
+            J = jac(t0, y0.detach())
+        return J.reshape(-1, *J.shape[-2:]) if J.ndim > 2 else J[None]
+
+    return analytic
+
+
+def _attrs(y0, t, rtol, atol, method, problem, batched, spectrum, jac) -> dict:
+    n_samples = y0.shape[0] if batched and isinstance(y0, torch.Tensor) else 1
+    return {
+        "backend": "torchdiffeq",
+        "method": method,
+        "rtol": _scalar_or_list(rtol),
+        "atol": _scalar_or_list(atol),
+        "problem": problem,
+        "t_start": float(t[0]),
+        "t_end": float(t[-1]),
+        "phase": "forward",
+        "batched": bool(batched),
+        "n_samples": int(n_samples),
+        "jacobian_source": ("analytic" if jac is not None else "autograd")
+        if spectrum
+        else "",
+        **versions(),
+    }
+
+
+def _scalar_or_list(value):
+    values = torch.as_tensor(value, dtype=torch.float64).reshape(-1).tolist()
+    return values[0] if len(values) == 1 else values
+
+
+def _backward_recording(forward: Recording, method, rtol, atol) -> Recording:
+    attrs = {**forward.trace.attrs, "phase": "backward", "method": method}
+    if rtol is not None:
+        attrs["rtol"] = _scalar_or_list(rtol)
+    if atol is not None:
+        attrs["atol"] = _scalar_or_list(atol)
+    attrs["jacobian_source"] = ""
+    trace = Trace(attrs)
+    forward.trace.backward = trace
+    return Recording(
+        trace, method in ADAPTIVE_METHODS, None, False, None, estimate_stiffness=False
+    )
+
+
+_FAILURES = (
+    ("underflow in dt", "step_underflow"),
+    ("max_num_steps exceeded", "max_steps"),
+    ("non-finite values", "nonfinite"),
+)
+
+
+def _run(solve, wrapped, recording: Recording):
+    trace = recording.trace
+    try:
+        solution = solve()
+    except StopSolve as stop:
+        _fail(wrapped, recording, stop.status, stop.message, None)
+    except AssertionError as error:
+        status = next((s for key, s in _FAILURES if key in str(error)), "failed")
+        _fail(wrapped, recording, status, f"torchdiffeq stopped: {error}", error)
+    except OdediagInputError:
+        raise
+    except Exception as error:
+        message = f"the solve raised {type(error).__name__}: {error}"
+        _fail(wrapped, recording, "failed", message, error)
+    finally:
+        _hooks.set_current(None)
+    recording.close_open()
+    wrapped.phase = "done"
+    final = solution[1] if isinstance(solution, tuple) else solution
+    if isinstance(final, torch.Tensor) and not bool(torch.isfinite(final).all()):
+        message = "the solution contains non-finite values; the dynamics blow up"
+        _fail(wrapped, recording, "nonfinite", message, None)
+    trace.finish("success", "the solve reached the end of its time span")
+    return solution
+
+
+def _fail(wrapped, recording, status, message, cause):
+    recording.close_open()
+    wrapped.phase = "done"
+    recording.trace.finish(status, message)
+    raise SolveError(f"{status}: {message}", recording.trace) from cause
+
+
+class _Instrumented(nn.Module):
+    """The caller's ``func`` with evaluation counting and step callbacks.
+
+    Registered as a submodule when ``func`` is an ``nn.Module``, so the adjoint
+    method finds the same parameters.
+    """
+
+    def __init__(self, func: Callable, recording: Recording):
+        super().__init__()
+        self.func = func
+        self.recording = recording
+        self.backward_recording: Recording | None = None
+        self.phase = "forward"
+
+    def forward(self, t, y):
+        out = self.func(t, y)
+        if self.phase == "forward":
+            self.recording.trace.nfe += 1
+            if isinstance(out, torch.Tensor) and out.requires_grad:
+                out.register_hook(self._count_vjp)
+        elif self.phase == "backward" and self.backward_recording is not None:
+            self.backward_recording.trace.nfe += 1
+        return out
+
+    def _count_vjp(self, grad):
+        if self.backward_recording is None:
+            self.recording.trace.nfe_vjp += 1
+
+    def callback_step(self, t0, y0, dt):
+        self.recording.begin(t0, y0, dt)
+        self._forward_user("callback_step", t0, y0, dt)
+
+    def callback_step_adjoint(self, t0, y0, dt):
+        self.backward_recording.begin(t0, y0, dt)
+        self._forward_user("callback_step_adjoint", t0, y0, dt)
+
+    def _forward_user(self, name, t0, y0, dt):
+        callback = getattr(self.func, name, None)
+        if callback is not None:
+            callback(t0, y0, dt)
+
+
+class _AdaptiveInstrumented(_Instrumented):
+    """Adds the accept/reject callbacks, which only adaptive solvers call."""
+
+    def callback_accept_step(self, t0, y0, dt):
+        self.recording.accept(t0, y0, dt)
+        self._forward_user("callback_accept_step", t0, y0, dt)
+
+    def callback_reject_step(self, t0, y0, dt):
+        self.recording.reject(t0, y0, dt)
+        self._forward_user("callback_reject_step", t0, y0, dt)
+
+    def callback_accept_step_adjoint(self, t0, y0, dt):
+        self.backward_recording.accept(t0, y0, dt)
+        self._forward_user("callback_accept_step_adjoint", t0, y0, dt)
+
+    def callback_reject_step_adjoint(self, t0, y0, dt):
+        self.backward_recording.reject(t0, y0, dt)
+        self._forward_user("callback_reject_step_adjoint", t0, y0, dt)
