@@ -15,5 +15,10 @@ def cli() -> None:
     """
 
 
+from odediag_cli.trace import trace  # noqa: E402
+
+cli.add_command(trace)
+
+
 def main() -> None:
     cli()

@@ -259,20 +259,29 @@ BUILTIN: dict[str, tuple[Callable[..., Problem], tuple[Param, ...]]] = {
         linear,
         (
             Param(
-                "eigenvalues", (-1.0, -1000.0), _floats, "comma-separated eigenvalues"
+                "eigenvalues",
+                (-1.0, -1000.0),
+                _floats,
+                "comma-separated numbers, e.g. -1,-1000",
             ),
-            Param("t_end", 10.0, float, "end of the time span"),
+            Param("t_end", 10.0, float, "a number, the end of the time span"),
         ),
     ),
     "vdp": (
         vdp,
         (
-            Param("mu", 10.0, float, "stiffness parameter μ"),
-            Param("t_end", 30.0, float, "end of the time span"),
+            Param("mu", 10.0, float, "a number, the stiffness parameter μ"),
+            Param("t_end", 30.0, float, "a number, the end of the time span"),
         ),
     ),
-    "vdpol": (vdpol, (Param("eps", 1e-6, float, "perturbation parameter ε"),)),
-    "vdpolm": (vdpolm, (Param("mu", 1000.0, float, "stiffness parameter μ"),)),
+    "vdpol": (
+        vdpol,
+        (Param("eps", 1e-6, float, "a number, the perturbation parameter ε"),),
+    ),
+    "vdpolm": (
+        vdpolm,
+        (Param("mu", 1000.0, float, "a number, the stiffness parameter μ"),),
+    ),
     "rober": (rober, ()),
     "lotka_volterra": (
         lotka_volterra,
@@ -281,7 +290,7 @@ BUILTIN: dict[str, tuple[Callable[..., Problem], tuple[Param, ...]]] = {
             Param("beta", 1.0, float, "predation rate"),
             Param("gamma", 3.0, float, "predator death rate"),
             Param("delta", 1.0, float, "predator growth per prey"),
-            Param("t_end", 15.0, float, "end of the time span"),
+            Param("t_end", 15.0, float, "a number, the end of the time span"),
         ),
     ),
 }

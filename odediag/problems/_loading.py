@@ -94,8 +94,15 @@ def _as_problem(obj: Any, spec: str, params: dict[str, Any]) -> Problem:
     except OdediagInputError:
         raise
     except TypeError as error:
+        if params:
+            raise invalid(
+                "param", params, f"{spec} does not accept them ({error})"
+            ) from None
         raise invalid(
-            "param", params, f"{spec} does not accept them ({error})"
+            "problem",
+            spec,
+            f"calling it failed ({error}); NAME must be an odediag.Problem or a "
+            "callable that returns one when called without arguments",
         ) from None
     if not isinstance(made, Problem):
         raise invalid(

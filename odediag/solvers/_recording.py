@@ -38,12 +38,22 @@ class Recording:
         Attempted steps after which the solve stops, or ``None``.
     estimate_stiffness
         Whether to compute Hairer's estimate where the tableau allows it.
+    progress
+        Called with the time reached after each accepted step, or ``None``.
     """
 
     def __init__(
-        self, trace: Trace, adaptive, jacobian, batched, max_steps, estimate_stiffness
+        self,
+        trace: Trace,
+        adaptive,
+        jacobian,
+        batched,
+        max_steps,
+        estimate_stiffness,
+        progress=None,
     ):
         self.trace = trace
+        self.progress = progress
         self.adaptive = adaptive
         self.jacobian = jacobian
         self.batched = batched
@@ -66,6 +76,8 @@ class Recording:
             _hooks.set_current(self)
         elif self.jacobian is not None:
             self._record_jacobian(self.trace.n_steps, t0, y0)
+        if not self.adaptive and self.progress is not None:
+            self.progress(float(t0))
 
     def accept(self, t0, y0, dt) -> None:
         _hooks.set_current(None)
@@ -75,6 +87,8 @@ class Recording:
         self._open = None
         if self.jacobian is not None:
             self._record_jacobian(step, t0, y0)
+        if self.progress is not None:
+            self.progress(t + float(dt))
 
     def reject(self, t0, y0, dt) -> None:
         _hooks.set_current(None)

@@ -53,6 +53,7 @@ def odeint(
     max_steps: int | None = None,
     stiffness_estimate: bool = True,
     problem: str = "",
+    progress: Callable[[float], None] | None = None,
 ):
     """Solve like :func:`torchdiffeq.odeint` and record every attempted step.
 
@@ -78,6 +79,8 @@ def odeint(
         share c = 1 (dopri5). No extra function evaluations.
     problem
         Name stored in the trace.
+    progress
+        Called with the time reached after every accepted step.
 
     Returns
     -------
@@ -108,6 +111,7 @@ def odeint(
         max_steps,
         stiffness_estimate,
         problem,
+        progress,
     )
     solution = _run(
         lambda: torchdiffeq.odeint(
@@ -147,6 +151,7 @@ def odeint_adjoint(
     max_steps: int | None = None,
     stiffness_estimate: bool = True,
     problem: str = "",
+    progress: Callable[[float], None] | None = None,
 ):
     """Solve like :func:`torchdiffeq.odeint_adjoint` and record both solves.
 
@@ -176,6 +181,7 @@ def odeint_adjoint(
         max_steps,
         stiffness_estimate,
         problem,
+        progress,
     )
     backward_method = adjoint_method or method
     wrapped.backward_recording = _backward_recording(
@@ -243,6 +249,7 @@ def _instrument(
     max_steps,
     stiffness_estimate,
     problem,
+    progress=None,
 ):
     _hooks.install()
     if batched is None:
@@ -256,7 +263,7 @@ def _instrument(
     if spectrum:
         jacobian = _jacobian_function(func, jac, batched)
     recording = Recording(
-        trace, adaptive, jacobian, batched, max_steps, stiffness_estimate
+        trace, adaptive, jacobian, batched, max_steps, stiffness_estimate, progress
     )
     cls = _AdaptiveInstrumented if adaptive else _Instrumented
     return cls(func, recording), recording
