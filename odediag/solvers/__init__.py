@@ -1,6 +1,8 @@
 """Instrumented solvers: torchdiffeq's and SciPy's, recording every step."""
 
 from odediag.solvers._problem_solve import SCIPY_METHODS, check_method, trace_problem
+from odediag.solvers._scipy import DEFAULT_MAX_STEPS, solve_ivp, solve_problem
+from odediag.solvers._scipy_problem import problem_functions
 from odediag.solvers._torchdiffeq import (
     ADAPTIVE_METHODS,
     FIXED_GRID_METHODS,
@@ -18,4 +20,8 @@ __all__ = [
     "odeint",
     "odeint_adjoint",
     "trace_problem",
+    "DEFAULT_MAX_STEPS",
+    "problem_functions",
+    "solve_ivp",
+    "solve_problem",
 ]
