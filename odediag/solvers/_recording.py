@@ -7,7 +7,7 @@ import math
 import torch
 
 from odediag.solvers import _hooks
-from odediag.solvers._stages import hairer_h_lambda, has_two_final_stages, stage_weights
+from odediag.solvers._stages import StageBuffer, has_two_final_stages, stage_weights
 from odediag.trace import Trace
 
 
@@ -59,19 +59,18 @@ class Recording:
         self.batched = batched
         self.max_steps = max_steps
         self.estimate_stiffness = estimate_stiffness
-        self._weights: dict[int, torch.Tensor | None] = {}
-        self._open: list | None = (
-            None  # [t, h, error_ratio, hairer] of the open attempt
-        )
+        self._stages: StageBuffer | None = None
+        self._tableau = None
+        self._open: list | None = None  # [t, h, error_ratio, stages] of the attempt
 
     # -- callbacks -------------------------------------------------------
 
     def begin(self, t0, y0, dt) -> None:
         """A step starts at ``t0`` with proposed size ``dt``."""
         if not self.adaptive:
-            self.close_open()
+            self._close_fixed_step()
         self._check_can_step(t0, y0, dt)
-        self._open = [float(t0), float(dt), math.nan, math.nan]
+        self._open = [float(t0), float(dt), math.nan, None]
         if self.adaptive:
             _hooks.set_current(self)
         elif self.jacobian is not None:
@@ -81,10 +80,12 @@ class Recording:
 
     def accept(self, t0, y0, dt) -> None:
         _hooks.set_current(None)
-        t, _, error_ratio, hairer = self._open
+        t, _, error_ratio, stages = self._open
         step = self.trace.n_steps
-        self.trace.log.append(t, float(dt), True, error_ratio, self.trace.nfe, hairer)
+        self.trace.log.append(t, float(dt), True, error_ratio, self.trace.nfe, math.nan)
         self._open = None
+        if stages is not None:
+            self._stages.add(step, stages, self.trace.log)
         if self.jacobian is not None:
             self._record_jacobian(step, t0, y0)
         if self.progress is not None:
@@ -98,8 +99,15 @@ class Recording:
         )
         self._open = None
 
-    def close_open(self) -> None:
-        """Record a fixed-grid step once its evaluations are all counted."""
+    def finish_rows(self) -> None:
+        """Complete the rows once the solve has stopped, for whatever reason."""
+        self._close_fixed_step()
+        self._open = None
+        if self._stages is not None:
+            self._stages.flush(self.trace.log)
+
+    def _close_fixed_step(self) -> None:
+        # A fixed-grid step's evaluations are all counted once the next begins.
         if self._open is not None and not self.adaptive:
             t, h, _, _ = self._open
             self.trace.log.append(t, h, True, math.nan, self.trace.nfe, math.nan)
@@ -114,19 +122,15 @@ class Recording:
     def on_stages(self, y0, dt, result, tableau) -> None:
         if self._open is None or not self.estimate_stiffness:
             return
-        weights = self._stage_weights(tableau)
-        if weights is not None:
-            k = result[3]
-            self._open[3] = hairer_h_lambda(k, weights, self.batched)
+        if tableau is not self._tableau:
+            self._tableau = tableau
+            self._stages = None
+            if has_two_final_stages(tableau):
+                self._stages = StageBuffer(stage_weights(tableau), self.batched)
+        if self._stages is not None:
+            self._open[3] = result[3]
 
     # -- helpers ---------------------------------------------------------
-
-    def _stage_weights(self, tableau):
-        key = id(tableau)
-        if key not in self._weights:
-            usable = has_two_final_stages(tableau)
-            self._weights[key] = stage_weights(tableau) if usable else None
-        return self._weights[key]
 
     def _check_can_step(self, t0, y0, dt) -> None:
         if self.max_steps is not None and self.trace.n_steps >= self.max_steps:
@@ -136,7 +140,8 @@ class Recording:
                 f"t = {float(t0):.6g}; "
                 "raise max_steps or use a method suited to stiff problems",
             )
-        if isinstance(y0, torch.Tensor) and not bool(torch.isfinite(y0).all()):
+        # torchdiffeq's adaptive solvers check the state themselves.
+        if not self.adaptive and not _all_finite(y0):
             raise StopSolve(
                 "nonfinite",
                 f"the state became non-finite at t = {float(t0):.6g}; the dynamics "
@@ -156,3 +161,9 @@ class Recording:
         self.trace.spectrum.add(
             step, J.reshape(J.shape[0] if J.ndim == 3 else 1, *J.shape[-2:])
         )
+
+
+def _all_finite(y) -> bool:
+    if isinstance(y, torch.Tensor):
+        return bool(torch.isfinite(y).all())
+    return all(bool(torch.isfinite(part).all()) for part in y)

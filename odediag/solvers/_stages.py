@@ -10,13 +10,19 @@ the Jacobian along g7 − g6, at no extra function evaluation (Hairer & Wanner,
 Solving ODEs II, §IV.2, eq. (2.8); the test in DOPRI5 compares it with 3.25).
 Norms are Euclidean over each sample; the trace keeps the largest over the
 samples of a batch, the one that limits the shared step.
+
+The stages of accepted steps are kept (as references, no copies) and the
+estimates computed in batches, which costs far less than a few tensor
+operations at every step.
 """
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import torch
+
+# Stages wait until they hold this many bytes, then are reduced together.
+_FLUSH_BYTES = 16 * 2**20
 
 
 def has_two_final_stages(tableau) -> bool:
@@ -35,18 +41,61 @@ def stage_weights(tableau) -> torch.Tensor:
     return w
 
 
-@torch.no_grad()
-def hairer_h_lambda(k: torch.Tensor, weights, batched: bool) -> float:
-    """Largest per-sample estimate of h·|λ| from stages ``k`` (shape ``(*y, s)``)."""
-    k = k.detach()
+def hairer_h_lambda(k: np.ndarray, weights: np.ndarray, batched: bool) -> np.ndarray:
+    """Largest per-sample estimate of h·|λ| for each step.
+
+    Parameters
+    ----------
+    k
+        Stages of ``n`` steps, shape ``(n, *y, s)``.
+    weights
+        From :func:`stage_weights`, shape ``(s,)``.
+    batched
+        Whether the first axis of ``y`` indexes samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``; NaN where the estimate is undefined.
+    """
     dk = k[..., -1] - k[..., -2]
-    dg = (k * weights).sum(-1)
-    if batched:
-        num = dk.reshape(dk.shape[0], -1).norm(dim=-1)
-        den = dg.reshape(dg.shape[0], -1).norm(dim=-1)
-    else:
-        num, den = dk.norm(), dg.norm()
+    dg = k @ weights
+    keep = 2 if batched else 1
+    num = np.linalg.norm(dk.reshape(*dk.shape[:keep], -1), axis=-1)
+    den = np.linalg.norm(dg.reshape(*dg.shape[:keep], -1), axis=-1)
     # g7 − g6 = h·dg and k7 − k6 ≈ J (g7 − g6), so ‖dk‖/‖dg‖ ≈ h·|λ| already.
-    ratio = torch.where(den > 0, num / den, torch.zeros_like(num))
-    value = float(ratio.max())
-    return value if math.isfinite(value) else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den > 0, num / den, 0.0)
+    if batched:
+        ratio = ratio.max(axis=1)
+    ratio[~np.isfinite(ratio)] = np.nan
+    return ratio
+
+
+class StageBuffer:
+    """Stages of accepted steps, reduced to Hairer estimates in batches."""
+
+    def __init__(self, weights: torch.Tensor, batched: bool):
+        self.weights = weights.to(torch.float64).cpu().numpy()
+        self.batched = batched
+        self._rows: list[int] = []
+        self._stages: list[torch.Tensor] = []
+        self._bytes = 0
+
+    def add(self, row: int, k: torch.Tensor, log) -> None:
+        """Keep the stages ``k`` of the accepted step stored at ``row``."""
+        self._rows.append(row)
+        self._stages.append(k.detach())
+        self._bytes += k.numel() * k.element_size()
+        if self._bytes >= _FLUSH_BYTES:
+            self.flush(log)
+
+    def flush(self, log) -> None:
+        """Write the estimates of the buffered steps into ``log``."""
+        if not self._rows:
+            return
+        with torch.no_grad():
+            k = torch.stack(self._stages).to(torch.float64).cpu().numpy()
+        values = hairer_h_lambda(k, self.weights, self.batched)
+        log.set_rows("hairer_h_lambda", np.asarray(self._rows), values)
+        self._rows, self._stages, self._bytes = [], [], 0

@@ -11,6 +11,7 @@ plain torchdiffeq, bit for bit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,6 +24,7 @@ from odediag._errors import OdediagInputError, SolveError, invalid
 from odediag._versions import versions
 from odediag.solvers import _hooks
 from odediag.solvers._recording import Recording, StopSolve
+from odediag.solvers._wrapper import wrap
 from odediag.spectrum import batched_jacobian
 from odediag.trace import Trace
 
@@ -105,13 +107,10 @@ def odeint(
         rtol,
         atol,
         method,
-        spectrum,
-        jac,
-        batched,
-        max_steps,
-        stiffness_estimate,
-        problem,
-        progress,
+        module=False,
+        options=_Options(
+            spectrum, jac, batched, max_steps, stiffness_estimate, problem, progress
+        ),
     )
     solution = _run(
         lambda: torchdiffeq.odeint(
@@ -175,13 +174,10 @@ def odeint_adjoint(
         rtol,
         atol,
         method,
-        spectrum,
-        jac,
-        batched,
-        max_steps,
-        stiffness_estimate,
-        problem,
-        progress,
+        module=True,
+        options=_Options(
+            spectrum, jac, batched, max_steps, stiffness_estimate, problem, progress
+        ),
     )
     backward_method = adjoint_method or method
     wrapped.backward_recording = _backward_recording(
@@ -236,37 +232,41 @@ def _validate(y0, rtol, atol, method, spectrum, max_steps) -> str:
     return method
 
 
-def _instrument(
-    func,
-    y0,
-    t,
-    rtol,
-    atol,
-    method,
-    spectrum,
-    jac,
-    batched,
-    max_steps,
-    stiffness_estimate,
-    problem,
-    progress=None,
-):
+@dataclass(frozen=True)
+class _Options:
+    """odediag's own keywords of ``odeint``, as one value."""
+
+    spectrum: bool
+    jac: Callable | None
+    batched: bool | None
+    max_steps: int | None
+    stiffness_estimate: bool
+    problem: str
+    progress: Callable[[float], None] | None
+
+
+def _instrument(func, y0, t, rtol, atol, method, module: bool, options: _Options):
     _hooks.install()
+    batched = options.batched
     if batched is None:
         batched = isinstance(y0, torch.Tensor) and y0.ndim >= 2
-    adaptive = method in ADAPTIVE_METHODS
     trace = Trace(
-        _attrs(y0, t, rtol, atol, method, problem, batched, spectrum, jac),
-        spectrum=spectrum,
+        _attrs(y0, t, rtol, atol, method, options, batched),
+        spectrum=options.spectrum,
     )
     jacobian = None
-    if spectrum:
-        jacobian = _jacobian_function(func, jac, batched)
+    if options.spectrum:
+        jacobian = _jacobian_function(func, options.jac, batched)
     recording = Recording(
-        trace, adaptive, jacobian, batched, max_steps, stiffness_estimate, progress
+        trace,
+        method in ADAPTIVE_METHODS,
+        jacobian,
+        batched,
+        options.max_steps,
+        options.stiffness_estimate,
+        options.progress,
     )
-    cls = _AdaptiveInstrumented if adaptive else _Instrumented
-    return cls(func, recording), recording
+    return wrap(func, recording, module), recording
 
 
 def _jacobian_function(func, jac, batched):
@@ -281,22 +281,21 @@ def _jacobian_function(func, jac, batched):
     return analytic
 
 
-def _attrs(y0, t, rtol, atol, method, problem, batched, spectrum, jac) -> dict:
+def _attrs(y0, t, rtol, atol, method, options: _Options, batched: bool) -> dict:
     n_samples = y0.shape[0] if batched and isinstance(y0, torch.Tensor) else 1
+    source = "analytic" if options.jac is not None else "autograd"
     return {
         "backend": "torchdiffeq",
         "method": method,
         "rtol": _scalar_or_list(rtol),
         "atol": _scalar_or_list(atol),
-        "problem": problem,
+        "problem": options.problem,
         "t_start": float(t[0]),
         "t_end": float(t[-1]),
         "phase": "forward",
         "batched": bool(batched),
         "n_samples": int(n_samples),
-        "jacobian_source": ("analytic" if jac is not None else "autograd")
-        if spectrum
-        else "",
+        "jacobian_source": source if options.spectrum else "",
         **versions(),
     }
 
@@ -343,7 +342,7 @@ def _run(solve, wrapped, recording: Recording):
         _fail(wrapped, recording, "failed", message, error)
     finally:
         _hooks.set_current(None)
-    recording.close_open()
+    recording.finish_rows()
     wrapped.phase = "done"
     final = solution[1] if isinstance(solution, tuple) else solution
     if isinstance(final, torch.Tensor) and not bool(torch.isfinite(final).all()):
@@ -354,69 +353,7 @@ def _run(solve, wrapped, recording: Recording):
 
 
 def _fail(wrapped, recording, status, message, cause):
-    recording.close_open()
+    recording.finish_rows()
     wrapped.phase = "done"
     recording.trace.finish(status, message)
     raise SolveError(f"{status}: {message}", recording.trace) from cause
-
-
-class _Instrumented(nn.Module):
-    """The caller's ``func`` with evaluation counting and step callbacks.
-
-    Registered as a submodule when ``func`` is an ``nn.Module``, so the adjoint
-    method finds the same parameters.
-    """
-
-    def __init__(self, func: Callable, recording: Recording):
-        super().__init__()
-        self.func = func
-        self.recording = recording
-        self.backward_recording: Recording | None = None
-        self.phase = "forward"
-
-    def forward(self, t, y):
-        out = self.func(t, y)
-        if self.phase == "forward":
-            self.recording.trace.nfe += 1
-            if isinstance(out, torch.Tensor) and out.requires_grad:
-                out.register_hook(self._count_vjp)
-        elif self.phase == "backward" and self.backward_recording is not None:
-            self.backward_recording.trace.nfe += 1
-        return out
-
-    def _count_vjp(self, grad):
-        if self.backward_recording is None:
-            self.recording.trace.nfe_vjp += 1
-
-    def callback_step(self, t0, y0, dt):
-        self.recording.begin(t0, y0, dt)
-        self._forward_user("callback_step", t0, y0, dt)
-
-    def callback_step_adjoint(self, t0, y0, dt):
-        self.backward_recording.begin(t0, y0, dt)
-        self._forward_user("callback_step_adjoint", t0, y0, dt)
-
-    def _forward_user(self, name, t0, y0, dt):
-        callback = getattr(self.func, name, None)
-        if callback is not None:
-            callback(t0, y0, dt)
-
-
-class _AdaptiveInstrumented(_Instrumented):
-    """Adds the accept/reject callbacks, which only adaptive solvers call."""
-
-    def callback_accept_step(self, t0, y0, dt):
-        self.recording.accept(t0, y0, dt)
-        self._forward_user("callback_accept_step", t0, y0, dt)
-
-    def callback_reject_step(self, t0, y0, dt):
-        self.recording.reject(t0, y0, dt)
-        self._forward_user("callback_reject_step", t0, y0, dt)
-
-    def callback_accept_step_adjoint(self, t0, y0, dt):
-        self.backward_recording.accept(t0, y0, dt)
-        self._forward_user("callback_accept_step_adjoint", t0, y0, dt)
-
-    def callback_reject_step_adjoint(self, t0, y0, dt):
-        self.backward_recording.reject(t0, y0, dt)
-        self._forward_user("callback_reject_step_adjoint", t0, y0, dt)

@@ -41,9 +41,9 @@ class StepLog:
             array[i] = value
         self._size = i + 1
 
-    def set_last(self, name: str, value) -> None:
-        """Overwrite one value of the last row."""
-        self._arrays[self.names.index(name)][self._size - 1] = value
+    def set_rows(self, name: str, rows, values) -> None:
+        """Overwrite column ``name`` at row indices ``rows``."""
+        self._arrays[self.names.index(name)][rows] = values
 
     def column(self, name: str) -> np.ndarray:
         """A view of the filled part of column ``name``."""
