@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 import numpy as np
-from odediag_cli._common import friendly_errors, parse_params, writable_file
 
 from odediag.problems import load_problem, validate_t_span
 from odediag.solvers import check_method, trace_problem
+from odediag_cli._common import friendly_errors, parse_params, writable_file
 
 DEFAULT_PROBLEM = "vdp"
 DEFAULT_MAX_STEPS = 100_000
