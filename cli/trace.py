@@ -82,7 +82,7 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
     ivp = load_problem(spec, parse_params(params))
     span = validate_t_span(t_span if t_span is not None else ivp.t_span)
     click.echo(
-        f"tracing {ivp.name} ({ivp.description}) with {method} on "
+        f"tracing {ivp.name} ({ivp.description.split('. ')[0]}) with {method} on "
         f"[{span[0]:g}, {span[1]:g}], rtol={rtol:g}, atol={atol:g}",
         err=True,
     )

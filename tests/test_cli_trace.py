@@ -63,6 +63,20 @@ def test_trace_user_file_problem(run, tmp_path):
     assert ds.attrs["problem"] == "decay" and "spectral_radius" not in ds
 
 
+def test_trace_module_problem(run, tmp_path, monkeypatch):
+    (tmp_path / "odes_pkg").mkdir()
+    (tmp_path / "odes_pkg" / "__init__.py").write_text(
+        "import odediag\n"
+        "GROWTH = odediag.Problem(lambda t, y: 0.5 * y, [1.0], (0.0, 2.0), name='growth')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run("trace", "odes_pkg:GROWTH", "-o", "g.nc")
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(tmp_path / "g.nc")
+    assert ds.attrs["problem"] == "growth"
+    assert float(ds.eig_real.max()) == pytest.approx(0.5)
+
+
 def test_failed_solve_saves_partial_trace_and_exits_nonzero(run, tmp_path):
     result = run("trace", "rober", "--max-steps", "50", "-o", "r.nc")
     assert result.exit_code != 0
