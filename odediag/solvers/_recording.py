@@ -70,32 +70,34 @@ class Recording:
         if not self.adaptive:
             self._close_fixed_step()
         self._check_can_step(t0, y0, dt)
-        self._open = [float(t0), float(dt), math.nan, None]
+        self._open = [_value(t0), _value(dt), math.nan, None]
         if self.adaptive:
             _hooks.set_current(self)
         elif self.jacobian is not None:
             self._record_jacobian(self.trace.n_steps, t0, y0)
         if not self.adaptive and self.progress is not None:
-            self.progress(float(t0))
+            self.progress(_value(t0))
 
     def accept(self, t0, y0, dt) -> None:
         _hooks.set_current(None)
         t, _, error_ratio, stages = self._open
         step = self.trace.n_steps
-        self.trace.log.append(t, float(dt), True, error_ratio, self.trace.nfe, math.nan)
+        self.trace.log.append(
+            t, _value(dt), True, error_ratio, self.trace.nfe, math.nan
+        )
         self._open = None
         if stages is not None:
             self._stages.add(step, stages, self.trace.log)
         if self.jacobian is not None:
             self._record_jacobian(step, t0, y0)
         if self.progress is not None:
-            self.progress(t + float(dt))
+            self.progress(t + _value(dt))
 
     def reject(self, t0, y0, dt) -> None:
         _hooks.set_current(None)
         t, _, error_ratio, _ = self._open
         self.trace.log.append(
-            t, float(dt), False, error_ratio, self.trace.nfe, math.nan
+            t, _value(dt), False, error_ratio, self.trace.nfe, math.nan
         )
         self._open = None
 
@@ -117,7 +119,7 @@ class Recording:
 
     def on_error_ratio(self, ratio: torch.Tensor) -> None:
         if self._open is not None:
-            self._open[2] = float(ratio)
+            self._open[2] = _value(ratio)
 
     def on_stages(self, y0, dt, result, tableau) -> None:
         if self._open is None or not self.estimate_stiffness:
@@ -137,21 +139,21 @@ class Recording:
             raise StopSolve(
                 "max_steps",
                 f"stopped after {self.max_steps} attempted steps at "
-                f"t = {float(t0):.6g}; "
+                f"t = {_value(t0):.6g}; "
                 "raise max_steps or use a method suited to stiff problems",
             )
         # torchdiffeq's adaptive solvers check the state themselves.
         if not self.adaptive and not _all_finite(y0):
             raise StopSolve(
                 "nonfinite",
-                f"the state became non-finite at t = {float(t0):.6g}; the dynamics "
+                f"the state became non-finite at t = {_value(t0):.6g}; the dynamics "
                 "blow up there or the step was unstable",
             )
-        if self.adaptive and not float(t0) + float(dt) > float(t0):
+        if self.adaptive and not _value(t0) + _value(dt) > _value(t0):
             raise StopSolve(
                 "step_underflow",
-                f"the step size underflowed (h = {float(dt):.3g}) at "
-                f"t = {float(t0):.6g}; "
+                f"the step size underflowed (h = {_value(dt):.3g}) at "
+                f"t = {_value(t0):.6g}; "
                 "the problem is likely stiff or singular there",
             )
 
@@ -167,3 +169,8 @@ def _all_finite(y) -> bool:
     if isinstance(y, torch.Tensor):
         return bool(torch.isfinite(y).all())
     return all(bool(torch.isfinite(part).all()) for part in y)
+
+
+def _value(x) -> float:
+    """A Python float of a scalar tensor, without autograd's warning."""
+    return float(x.detach()) if isinstance(x, torch.Tensor) else float(x)
