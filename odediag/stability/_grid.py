@@ -34,7 +34,7 @@ def stability_boundary(
     >>> round(float(stability_boundary("dopri5")), 3)
     3.307
     """
-    result = stability_region(method, order).boundary(angle)
+    result = stability_region(method, order).boundary(angle, exact=True)
     return float(result) if np.ndim(result) == 0 else result
 
 
