@@ -1,1 +1,30 @@
+"""Training neural-ODE classifiers with regularisers, recording every iteration."""
 
+from odediag.training._config import TrainConfig
+from odediag.training._loop import TrainResult, train
+from odediag.training._probe import (
+    probe,
+    spectral_summary,
+    stability_limited_share,
+    trajectory_summary,
+)
+from odediag.training._records import (
+    ITERATION_VARIABLES,
+    PROBE_VARIABLES,
+    Records,
+    combine_runs,
+)
+
+__all__ = [
+    "ITERATION_VARIABLES",
+    "PROBE_VARIABLES",
+    "Records",
+    "TrainConfig",
+    "TrainResult",
+    "combine_runs",
+    "probe",
+    "spectral_summary",
+    "stability_limited_share",
+    "train",
+    "trajectory_summary",
+]

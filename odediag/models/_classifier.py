@@ -1,0 +1,164 @@
+"""A neural-ODE classifier: lift, flow with f, read out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from odediag._errors import invalid
+from odediag.models._dynamics import MLPDynamics
+from odediag.models._regularisers import PenalisedDynamics, model_state_norm
+from odediag.models._solve import solve
+
+METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and solver settings of a :class:`NeuralODEClassifier`.
+
+    The defaults are ours: Josias and Brink (2022) publish neither the
+    architecture nor the tolerances. With them, an unregularised model's
+    evaluations per dopri5 solve grow during training (from 14 at
+    initialisation to several times that), which is the effect the
+    regularisers are meant to curb; see ``docs/moons-models.md``.
+
+    Attributes
+    ----------
+    data_dim
+        Input dimension (2 for the moons).
+    augment
+        Extra zero-initialised state dimensions (augmented neural ODEs,
+        Dupont et al. 2019); the state has ``data_dim + augment`` components.
+    width, depth, activation, time_dependent
+        The field's MLP; see :class:`MLPDynamics`.
+    n_classes
+        Outputs of the linear readout.
+    t_end
+        The flow runs over [0, t_end].
+    method, rtol, atol
+        torchdiffeq adaptive method and tolerances.
+    """
+
+    data_dim: int = 2
+    augment: int = 0
+    width: int = 64
+    depth: int = 2
+    activation: str = "tanh"
+    time_dependent: bool = True
+    n_classes: int = 2
+    t_end: float = 1.0
+    method: str = "dopri5"
+    rtol: float = 1e-3
+    atol: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.augment < 0:
+            raise invalid("augment", self.augment, "use 0 or more extra dimensions")
+        if self.t_end <= 0:
+            raise invalid("t_end", self.t_end, "use a positive end time")
+        if self.method not in METHODS:
+            raise invalid("method", self.method, f"choose one of {METHODS}")
+        if self.rtol <= 0 or self.atol <= 0:
+            raise invalid("rtol/atol", (self.rtol, self.atol), "use positive values")
+
+    @property
+    def state_dim(self) -> int:
+        """Dimension of the ODE state h."""
+        return self.data_dim + self.augment
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-type dictionary, for checkpoints and dataset attributes."""
+        return asdict(self)
+
+
+class NeuralODEClassifier(nn.Module):
+    """Classifier logits = W h(T) + b, with dh/dt = f(t, h), h(0) = (x, 0).
+
+    Every forward solve goes through odediag's solver wrapper and returns the
+    solve's trace next to its result.
+
+    Parameters
+    ----------
+    config
+        Architecture and solver settings.
+
+    References
+    ----------
+    Chen, R. T. Q., Rubanova, Y., Bettencourt, J. and Duvenaud, D. (2018).
+    Neural ordinary differential equations. NeurIPS 2018.
+    Dupont, E., Doucet, A. and Teh, Y. W. (2019). Augmented neural ODEs.
+    NeurIPS 2019, section 4.
+    """
+
+    def __init__(self, config: ModelConfig | None = None):
+        super().__init__()
+        self.config = config or ModelConfig()
+        c = self.config
+        self.dynamics = MLPDynamics(
+            c.state_dim, c.width, c.depth, c.activation, c.time_dependent
+        )
+        self.readout = nn.Linear(c.state_dim, c.n_classes)
+
+    def lift(self, x: torch.Tensor) -> torch.Tensor:
+        """Initial states (x, 0), shape (batch, state_dim)."""
+        zeros = torch.zeros(*x.shape[:-1], self.config.augment, dtype=x.dtype)
+        return torch.cat([x, zeros], dim=-1)
+
+    def times(self, n_times: int = 2) -> torch.Tensor:
+        """Output times, ``n_times`` equally spaced over [0, t_end]."""
+        return torch.linspace(0.0, self.config.t_end, n_times)
+
+    def _solver_settings(self) -> dict[str, Any]:
+        c = self.config
+        return {"rtol": c.rtol, "atol": c.atol, "method": c.method}
+
+    def trajectory(
+        self,
+        x: torch.Tensor,
+        n_times: int = 2,
+        adjoint: bool = False,
+        spectrum: bool = False,
+    ) -> tuple[torch.Tensor, Any]:
+        """Solve from the lifted x; states of shape (n_times, batch, state_dim)."""
+        states, trace = solve(
+            self.dynamics,
+            self.lift(x),
+            self.times(n_times),
+            adjoint=adjoint,
+            spectrum=spectrum,
+            problem="moons-classifier",
+            **self._solver_settings(),
+        )
+        return states, trace
+
+    def forward(
+        self, x: torch.Tensor, adjoint: bool = False, spectrum: bool = False
+    ) -> tuple[torch.Tensor, Any]:
+        """Logits of shape (batch, n_classes) and the solve's trace."""
+        states, trace = self.trajectory(x, adjoint=adjoint, spectrum=spectrum)
+        return self.readout(states[-1]), trace
+
+    def penalised(
+        self, x: torch.Tensor, field: PenalisedDynamics, adjoint: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """Logits, integrated penalty per sample (shape (batch,)) and the trace.
+
+        The penalty column is left out of the error norm, so the steps are
+        those the model's own dynamics call for.
+        """
+        d = self.config.state_dim
+        states, trace = solve(
+            field,
+            field.start_solve(self.lift(x)),
+            self.times(),
+            adjoint=adjoint,
+            options={"norm": model_state_norm(d)},
+            problem="moons-classifier-penalised",
+            **self._solver_settings(),
+        )
+        final = states[-1]
+        return self.readout(final[..., :d]), final[..., d], trace
