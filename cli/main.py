@@ -18,6 +18,9 @@ def cli() -> None:
 from odediag_cli.trace import trace  # noqa: E402
 
 cli.add_command(trace)
+from odediag_cli.train import train  # noqa: E402
+
+cli.add_command(train)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from odediag.training._config import TrainConfig
 from odediag.training._loop import TrainResult, train
+from odediag.training._output import RUN_FILES, save_run
 from odediag.training._probe import (
     probe,
     spectral_summary,
@@ -18,11 +19,13 @@ from odediag.training._records import (
 __all__ = [
     "ITERATION_VARIABLES",
     "PROBE_VARIABLES",
+    "RUN_FILES",
     "Records",
     "TrainConfig",
     "TrainResult",
     "combine_runs",
     "probe",
+    "save_run",
     "spectral_summary",
     "stability_limited_share",
     "train",

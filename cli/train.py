@@ -1,0 +1,233 @@
+"""``odediag train``: train a neural-ODE classifier of the two moons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from odediag import training
+from odediag.models import ModelConfig, MoonsConfig
+from odediag.training import TrainConfig, save_run
+from odediag_cli._common import friendly_errors
+
+_DEFAULT = TrainConfig()
+_MODEL = ModelConfig()
+_DATA = MoonsConfig()
+
+
+def _training_options(command):
+    options = [
+        click.option(
+            "--regulariser",
+            "-r",
+            default=_DEFAULT.regulariser,
+            show_default=True,
+            help="none, frobenius, spectral, condition or kinetic.",
+        ),
+        click.option(
+            "--weight",
+            "-w",
+            type=float,
+            default=_DEFAULT.weight,
+            show_default=True,
+            help="Weight λ of the penalty.",
+        ),
+        click.option(
+            "--estimator",
+            default=_DEFAULT.estimator,
+            show_default=True,
+            help="exact; hutchinson (frobenius); power (spectral).",
+        ),
+        click.option(
+            "--iterations",
+            "-n",
+            type=int,
+            default=_DEFAULT.iterations,
+            show_default=True,
+            help="Adam steps.",
+        ),
+        click.option(
+            "--batch-size",
+            type=int,
+            default=_DEFAULT.batch_size,
+            show_default=True,
+            help="Points per step.",
+        ),
+        click.option(
+            "--learning-rate",
+            type=float,
+            default=_DEFAULT.learning_rate,
+            show_default=True,
+            help="Adam step size.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=_DEFAULT.seed,
+            show_default=True,
+            help="Seed of weights, batches and probe vectors.",
+        ),
+        click.option(
+            "--adjoint/--backprop",
+            default=_DEFAULT.adjoint,
+            show_default=True,
+            help="Gradients by the adjoint method or by backpropagation.",
+        ),
+        click.option(
+            "--probe-every",
+            type=int,
+            default=_DEFAULT.probe_every,
+            show_default=True,
+            help="Iterations between spectrum and test probes.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _model_options(command):
+    options = [
+        click.option(
+            "--width",
+            type=int,
+            default=_MODEL.width,
+            show_default=True,
+            help="Hidden units per layer of f.",
+        ),
+        click.option(
+            "--depth",
+            type=int,
+            default=_MODEL.depth,
+            show_default=True,
+            help="Hidden layers of f.",
+        ),
+        click.option(
+            "--activation",
+            default=_MODEL.activation,
+            show_default=True,
+            help="tanh, softplus, sigmoid or relu.",
+        ),
+        click.option(
+            "--augment",
+            type=int,
+            default=_MODEL.augment,
+            show_default=True,
+            help="Augmented state dimensions.",
+        ),
+        click.option(
+            "--time/--no-time",
+            "time_dependent",
+            default=_MODEL.time_dependent,
+            show_default=True,
+            help="Whether f depends on t.",
+        ),
+        click.option(
+            "--method",
+            default=_MODEL.method,
+            show_default=True,
+            help="torchdiffeq adaptive method.",
+        ),
+        click.option(
+            "--rtol",
+            type=float,
+            default=_MODEL.rtol,
+            show_default=True,
+            help="Relative tolerance.",
+        ),
+        click.option(
+            "--atol",
+            type=float,
+            default=_MODEL.atol,
+            show_default=True,
+            help="Absolute tolerance.",
+        ),
+        click.option(
+            "--noise",
+            type=float,
+            default=_DATA.noise,
+            show_default=True,
+            help="Noise of the moons.",
+        ),
+        click.option(
+            "--samples",
+            type=int,
+            default=_DATA.n_samples,
+            show_default=True,
+            help="Points in the data set.",
+        ),
+        click.option(
+            "--data-seed",
+            type=int,
+            default=_DATA.seed,
+            show_default=True,
+            help="Seed of the data set and split.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command("train")
+@_training_options
+@_model_options
+@click.option(
+    "--output",
+    "-o",
+    "run_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder for run.nc, config.json and model.pt.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@friendly_errors
+def train(run_dir: Path, quiet: bool, **options) -> None:
+    """Train a neural-ODE classifier of the two moons, recording every step.
+
+    Writes RUN_DIR/run.nc (per-iteration loss, NFE, probes), config.json and
+    model.pt. Ctrl-C stops training and still writes what was recorded.
+    """
+    config = _config(options)
+    with tqdm(total=config.iterations, disable=quiet, unit="it") as bar:
+        result = training.train(config, progress=_progress(bar))
+    paths = save_run(result, run_dir)
+    status = result.dataset.attrs["status"]
+    done = result.dataset.attrs["iterations_completed"]
+    click.echo(f"{status}: {done} iterations, written to {paths['run.nc'].parent}")
+    if status == "interrupted":
+        raise click.exceptions.Exit(130)
+    if status != "completed":
+        raise click.ClickException(result.dataset.attrs["message"])
+
+
+def _config(options: dict) -> TrainConfig:
+    model_keys = (
+        "width",
+        "depth",
+        "activation",
+        "augment",
+        "time_dependent",
+        "method",
+        "rtol",
+        "atol",
+    )
+    model = ModelConfig(**{k: options.pop(k) for k in model_keys})
+    data = MoonsConfig(
+        n_samples=options.pop("samples"),
+        noise=options.pop("noise"),
+        seed=options.pop("data_seed"),
+    )
+    return TrainConfig(model=model, data=data, **options)
+
+
+def _progress(bar: tqdm):
+    def update(iteration: int, record: dict[str, float]) -> None:
+        bar.set_postfix(
+            loss=f"{record['loss']:.3f}", nfe=int(record["nfe_forward"]), refresh=False
+        )
+        bar.update(1)
+
+    return update
