@@ -1,0 +1,404 @@
+"""A stiffness verdict for one trace, with the numbers behind it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from odediag.stability import stability_region
+from odediag.stiffness._margin import (
+    STABILITY_THRESHOLD,
+    has_spectrum,
+    is_implicit,
+    stability_limited,
+    stability_margin,
+    step_region,
+)
+from odediag.stiffness._patterns import (
+    flagged_intervals,
+    hairer_announcement,
+    hairer_stiff_steps,
+    longest_alternation,
+)
+
+# An implicit method's step counts as stiff when a decaying mode's h·λ lies
+# beyond the stability region of an explicit reference method: the implicit
+# solver is then taking a step no explicit one could take stably, which is
+# the operational meaning of stiffness (Shampine & Gear 1979; Hairer & Wanner
+# 1996, §IV.1). RK45 stands for the explicit alternative.
+EXPLICIT_REFERENCE = "scipy:RK45"
+
+# Alternating accept/reject runs at least this long (in attempts) are reported
+# as the pattern of a solve at its stability limit.
+ALTERNATION_REPORT = 8
+
+RECOMMENDED_IMPLICIT = "scipy:Radau or scipy:BDF"
+
+
+@dataclass
+class StiffnessVerdict:
+    """Whether a solve was stiff, where, and what it cost.
+
+    Attributes
+    ----------
+    stiff
+        True, False, or None when the trace holds no evidence either way.
+    evidence
+        What the verdict rests on: ``"spectrum"`` (h·λ against the stability
+        region), ``"hairer"`` (DOPRI5's h·|λ| estimate), ``"lsoda"`` (LSODA's
+        own switch to BDF), ``"rejections"`` (accept/reject alternation only)
+        or ``"none"``.
+    stiff_onset
+        Start of the first stiff interval (time units), or None.
+    stiff_intervals
+        ``[start, end]`` of each stiff interval (see :func:`analyse`).
+    stability_limited_fraction
+        Fraction of accepted steps limited by stability; None without
+        evidence. For implicit methods, the fraction of steps beyond an
+        explicit method's stability limit.
+    nfe_stability_limited_fraction
+        Fraction of all function evaluations spent in those steps.
+    nfe_stiff_intervals_fraction
+        Fraction spent in stiff intervals, rejected attempts included.
+    """
+
+    problem: str
+    method: str
+    status: str
+    implicit: bool
+    stiff: bool | None
+    evidence: str
+    stiff_onset: float | None
+    stiff_intervals: list[list[float]]
+    threshold: float
+    n_steps: int
+    n_accepted: int
+    n_rejected: int
+    nfe_total: int
+    rejection_rate: float
+    longest_alternation: int
+    stability_limited_fraction: float | None
+    nfe_stability_limited_fraction: float | None
+    nfe_stiff_intervals_fraction: float | None
+    margin: dict[str, float] | None
+    spectral_radius: dict[str, float] | None
+    h_spectral_radius: dict[str, float] | None
+    stiffness_ratio: dict[str, float] | None
+    condition_number: dict[str, float] | None
+    hairer: dict[str, Any] | None
+    n_samples: int
+    limiting_sample: int | None
+    limiting_sample_share: float | None
+    recommendation: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict as JSON-safe types: NaN becomes None, ±inf ``"inf"``."""
+        return _json_safe(asdict(self))
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        return (
+            float(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+        )
+    return value
+
+
+def analyse(
+    trace: xr.Dataset, threshold: float = STABILITY_THRESHOLD
+) -> StiffnessVerdict:
+    """Decide whether a traced solve was stiff and what stiffness cost it.
+
+    Parameters
+    ----------
+    trace
+        A trace Dataset (``docs/trace-schema.md``), from any method.
+    threshold
+        Fraction of the stability boundary at which a step counts as
+        stability-limited; see :func:`stability_limited`.
+
+    Returns
+    -------
+    StiffnessVerdict
+
+    Notes
+    -----
+    Each accepted step is flagged from the best evidence in the trace, in
+    this order:
+
+    1. spectrum, explicit method: :func:`stability_limited`;
+    2. spectrum, implicit method: some decaying h·λ lies outside the
+       stability region of scipy's RK45 (:data:`EXPLICIT_REFERENCE`);
+    3. dopri5/RK45 without spectrum: Hairer's estimate, as in (1);
+    4. LSODA without spectrum: LSODA's own choice of BDF;
+    5. otherwise accepted steps inside accept/reject alternations of at
+       least :data:`ALTERNATION_REPORT` attempts (weak evidence).
+
+    Flagged steps form stiff intervals once runs closer than
+    :data:`~odediag.stiffness._patterns.MERGE_GAP_STEPS` unflagged steps are
+    merged and those with fewer than
+    :data:`~odediag.stiffness._patterns.MIN_INTERVAL_STEPS` flagged steps
+    dropped. The solve is stiff when one interval remains.
+    """
+    accepted = trace["accepted"].values.astype(bool)
+    flags, evidence = _flag_steps(trace, threshold)
+    intervals = flagged_intervals(
+        trace["t"].values[accepted], trace["h"].values[accepted], flags[accepted]
+    )
+    stiff = bool(intervals) if evidence != "none" else None
+    cost = _step_cost(trace)
+    within = _within(trace["t"].values, intervals)
+    spectral = _spectral_summaries(trace, flags, threshold)
+    n_accepted = int(accepted.sum())
+    verdict = StiffnessVerdict(
+        problem=str(trace.attrs.get("problem", "")),
+        method=str(trace.attrs.get("method", "")),
+        status=str(trace.attrs.get("status", "")),
+        implicit=is_implicit(trace),
+        stiff=stiff,
+        evidence=evidence,
+        stiff_onset=intervals[0].start if intervals else None,
+        stiff_intervals=[[i.start, i.end] for i in intervals],
+        threshold=threshold,
+        n_steps=int(accepted.size),
+        n_accepted=n_accepted,
+        n_rejected=int(accepted.size - n_accepted),
+        nfe_total=int(trace.attrs.get("nfe_total", cost.sum())),
+        rejection_rate=float(1 - n_accepted / accepted.size),
+        longest_alternation=longest_alternation(accepted),
+        stability_limited_fraction=_fraction(flags.sum(), n_accepted, evidence),
+        nfe_stability_limited_fraction=_fraction(
+            cost[flags].sum(), cost.sum(), evidence
+        ),
+        nfe_stiff_intervals_fraction=_fraction(
+            cost[within].sum(), cost.sum(), evidence
+        ),
+        hairer=_hairer_summary(trace),
+        n_samples=int(trace.sizes.get("sample", 1)),
+        recommendation="",
+        **spectral,
+    )
+    verdict.recommendation = _recommend(verdict)
+    verdict.notes = _notes(trace, verdict)
+    return verdict
+
+
+def _flag_steps(trace: xr.Dataset, threshold: float) -> tuple[np.ndarray, str]:
+    """Per-step stiff flags (False at rejected steps) and the evidence used."""
+    accepted = trace["accepted"].values.astype(bool)
+    implicit = is_implicit(trace)
+    if has_spectrum(trace) and implicit:
+        reference = stability_region(EXPLICIT_REFERENCE)
+        beyond = (stability_margin(trace, reference) >= 1).any("sample").values
+        return beyond & accepted, "spectrum"
+    if not implicit and (has_spectrum(trace) or _has_hairer(trace)):
+        if has_spectrum(trace) and step_region(trace) is None:
+            return np.zeros_like(accepted), "none"
+        limited = stability_limited(trace, threshold)
+        return limited.values, limited.attrs["evidence"]
+    if "lsoda_method" in trace:
+        return (trace["lsoda_method"].values.astype(str) == "bdf") & accepted, "lsoda"
+    if implicit:
+        return np.zeros_like(accepted), "none"
+    return _alternation_flags(accepted), "rejections"
+
+
+def _has_hairer(trace: xr.Dataset) -> bool:
+    return "hairer_h_lambda" in trace and bool(trace["hairer_h_lambda"].notnull().any())
+
+
+def _alternation_flags(accepted: np.ndarray) -> np.ndarray:
+    """Accepted steps inside accept/reject alternations of ALTERNATION_REPORT+."""
+    flags = np.zeros_like(accepted)
+    start = 0
+    for i in range(1, accepted.size + 1):
+        if i == accepted.size or accepted[i] == accepted[i - 1]:
+            if i - start >= ALTERNATION_REPORT:
+                flags[start:i] = accepted[start:i]
+            start = i
+    return flags
+
+
+def _step_cost(trace: xr.Dataset) -> np.ndarray:
+    """Function evaluations of each attempt (the first includes the start-up)."""
+    nfe = trace["nfe"].values.astype(np.int64)
+    return np.diff(nfe, prepend=0)
+
+
+def _within(t: np.ndarray, intervals) -> np.ndarray:
+    inside = np.zeros(t.shape, bool)
+    for interval in intervals:
+        inside |= (t >= interval.start) & (t < interval.end)
+    return inside
+
+
+def _fraction(part: float, whole: float, evidence: str) -> float | None:
+    if evidence == "none" or whole == 0:
+        return None
+    return float(part / whole)
+
+
+def _summary(values: np.ndarray) -> dict[str, float] | None:
+    """Median, 90th percentile and maximum of the finite values, or None."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    summary = {
+        "median": float(np.median(finite)),
+        "p90": float(np.percentile(finite, 90)),
+        "max": float(finite.max()),
+    }
+    if finite.size < values[~np.isnan(values)].size:
+        summary["max"] = math.inf  # e.g. a singular Jacobian
+    return summary
+
+
+def _spectral_summaries(
+    trace: xr.Dataset, flags: np.ndarray, threshold: float
+) -> dict[str, Any]:
+    """Spectral summaries over accepted steps and the step-limiting sample."""
+    names = (
+        "spectral_radius",
+        "h_spectral_radius",
+        "stiffness_ratio",
+        "condition_number",
+    )
+    result: dict[str, Any] = dict.fromkeys(names)
+    result.update(margin=None, limiting_sample=None, limiting_sample_share=None)
+    if not has_spectrum(trace):
+        return result
+    accepted = trace["accepted"].values.astype(bool)
+    for name in names:
+        if name in trace:
+            per_step = trace[name].values[accepted]
+            result[name] = _summary(_row_max(per_step))
+    if step_region(trace) is not None or is_implicit(trace):
+        margin = stability_margin(trace).values[accepted]
+        result["margin"] = _summary(_row_max(margin))
+    result.update(_limiting_sample(trace, accepted))
+    return result
+
+
+def _row_max(values: np.ndarray) -> np.ndarray:
+    """Maximum over the last axis ignoring NaN; NaN where a row is all NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    largest = np.where(missing, -np.inf, values).max(axis=-1)
+    return np.where(missing.all(axis=-1), np.nan, largest)
+
+
+def _limiting_sample(trace: xr.Dataset, accepted: np.ndarray) -> dict[str, Any]:
+    """The sample whose h·ρ is largest at most accepted steps, and how often."""
+    h_rho = trace["h_spectral_radius"].values[accepted]
+    valid = ~np.isnan(h_rho).all(axis=1)
+    if not valid.any():
+        return {}
+    winners = np.nanargmax(h_rho[valid], axis=1)
+    counts = np.bincount(winners, minlength=h_rho.shape[1])
+    return {
+        "limiting_sample": int(counts.argmax()),
+        "limiting_sample_share": float(counts.max() / valid.sum()),
+    }
+
+
+def _hairer_summary(trace: xr.Dataset) -> dict[str, Any] | None:
+    """Hairer's estimate: stiff-step count, DOPRI5's announcement, ratio to exact."""
+    if not _has_hairer(trace):
+        return None
+    estimate = trace["hairer_h_lambda"].values
+    summary: dict[str, Any] = {
+        "stiff_steps": int(hairer_stiff_steps(trace).sum()),
+        "announced_at": hairer_announcement(trace),
+        "h_lambda": _summary(estimate[np.isfinite(estimate)]),
+        "ratio_to_exact": None,
+    }
+    if "h_spectral_radius" in trace:
+        exact = trace["h_spectral_radius"].max("sample").values
+        both = np.isfinite(estimate) & np.isfinite(exact) & (exact > 0)
+        summary["ratio_to_exact"] = _summary(estimate[both] / exact[both])
+    return summary
+
+
+def _recommend(v: StiffnessVerdict) -> str:
+    """One sentence a newcomer can act on, with the evidence numbers in it."""
+    if v.stiff is None:
+        return (
+            "cannot tell whether the problem is stiff from this trace; trace it "
+            "again with the Jacobian spectrum (--spectrum)"
+        )
+    share = v.stability_limited_fraction or 0.0
+    nfe_share = v.nfe_stability_limited_fraction or 0.0
+    if v.implicit and v.stiff:
+        return (
+            "keep an implicit method: the problem is stiff from "
+            f"t ≈ {v.stiff_onset:.3g}, and {share:.0%} of the accepted steps were "
+            f"larger than an explicit method ({EXPLICIT_REFERENCE}) could take stably"
+        )
+    if v.implicit:
+        return (
+            "an explicit method (dopri5 or scipy:RK45) would do: no step went beyond "
+            "what an explicit method can take stably"
+        )
+    if v.stiff:
+        return (
+            f"switch to an implicit method such as {RECOMMENDED_IMPLICIT} from "
+            f"t ≈ {v.stiff_onset:.3g} on: {share:.0%} of the accepted steps "
+            f"({nfe_share:.0%} of the function evaluations) were limited by the "
+            f"explicit method's stability, not by accuracy"
+        )
+    return (
+        "stay with an explicit method: the steps were set by accuracy, so the "
+        "cost follows the tolerances (rtol, atol) and the solution's smoothness"
+    )
+
+
+def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
+    notes = []
+    if v.evidence in ("hairer", "lsoda", "rejections", "none"):
+        notes.append(
+            "no Jacobian spectrum in this trace: the step attribution rests on "
+            f"{_EVIDENCE_WORDS[v.evidence]}; trace again with --spectrum "
+            "(spectrum=True) for h·λ against the stability region, the stiffness "
+            "ratio and the condition number"
+        )
+    if v.longest_alternation >= ALTERNATION_REPORT:
+        cause = (
+            "the step size kept overshooting the stability boundary"
+            if v.stiff
+            else "the error controller oscillated, though not at the stability boundary"
+        )
+        notes.append(
+            f"{v.longest_alternation} attempts in a row alternated between accepted "
+            f"and rejected: {cause}"
+        )
+    if v.status not in ("success", ""):
+        notes.append(
+            f"the solve did not finish: {trace.attrs.get('message', v.status)}"
+        )
+    if v.evidence == "spectrum" and not v.implicit and step_region(trace) is None:
+        notes.append(f"odediag knows no stability region for method {v.method!r}")
+    return notes
+
+
+_EVIDENCE_WORDS = {
+    "hairer": "Hairer's estimate of h·|λ| from the last two stages (dominant mode, "
+    "assumed real)",
+    "lsoda": "LSODA's own switches between Adams and BDF",
+    "rejections": "the pattern of rejected steps only",
+    "none": "nothing",
+}
