@@ -21,6 +21,9 @@ cli.add_command(trace)
 from odediag_cli.train import train  # noqa: E402
 
 cli.add_command(train)
+from odediag_cli.stiffness_report import stiffness_report  # noqa: E402
+
+cli.add_command(stiffness_report)
 
 
 def main() -> None:
