@@ -16,13 +16,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from odediag.stability import region_grid
+from odediag.stability import region_grid, stability_region
 from odediag.stiffness import StiffnessVerdict, h_lambda, stability_margin
 from odediag.stiffness._margin import has_spectrum, step_region
 
 _ACCEPTED = "#1f77b4"
 _REJECTED = "#d62728"
 _STIFF = "#ffbf00"
+_REGION = "#cfe3f3"
 _DPI = 110
 
 
@@ -82,13 +83,23 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
         return None
     fig, ax = _figure(size=(6.4, 5.4))
     region_method, order = _drawn_region(trace, verdict)
-    grid = region_grid(region_method, order=order, points=301)
+    grid = region_grid(region_method, order=order, points=201)
     z = h_lambda(trace).values[trace["accepted"].values.astype(bool)]
     times = np.broadcast_to(
         trace["t"].values[trace["accepted"].values.astype(bool)][:, None, None], z.shape
     )
     keep = np.isfinite(z)
-    ax.contourf(grid["re"], grid["im"], grid.values, levels=[0, 1], colors=["#cfe3f3"])
+    if stability_region(region_method, order).implicit:
+        # The region is unbounded: shade the whole plane, then clear the
+        # bounded unstable set, which the grid covers.
+        ax.set_facecolor(_REGION)
+        ax.contourf(
+            grid["re"], grid["im"], grid.values, levels=[1, np.inf], colors=["white"]
+        )
+    else:
+        ax.contourf(
+            grid["re"], grid["im"], grid.values, levels=[0, 1], colors=[_REGION]
+        )
     ax.contour(
         grid["re"],
         grid["im"],
