@@ -41,6 +41,12 @@ def _training_options(command):
             help="exact; hutchinson (frobenius); power (spectral).",
         ),
         click.option(
+            "--integration",
+            default=_DEFAULT.integration,
+            show_default=True,
+            help="state (extra ODE state) or nodes (Simpson on dense output).",
+        ),
+        click.option(
             "--iterations",
             "-n",
             type=int,

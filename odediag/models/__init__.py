@@ -21,10 +21,12 @@ from odediag.models._penalties import (
 )
 from odediag.models._regularisers import (
     ESTIMATORS,
+    INTEGRATIONS,
     REGULARISERS,
     PenalisedDynamics,
     Regulariser,
     model_state_norm,
+    simpson_weights,
     validate_regulariser,
 )
 from odediag.models._solve import solver_backend
@@ -34,6 +36,7 @@ __all__ = [
     "CHECKPOINT_VERSION",
     "ACTIVATIONS",
     "ESTIMATORS",
+    "INTEGRATIONS",
     "METHODS",
     "REGULARISERS",
     "MLPDynamics",
@@ -54,6 +57,7 @@ __all__ = [
     "moons_data",
     "power_iteration_spectral",
     "save_checkpoint",
+    "simpson_weights",
     "solver_backend",
     "spectral_penalty",
     "checkpoint_test_points",

@@ -10,7 +10,11 @@ from torch import nn
 
 from odediag._errors import invalid
 from odediag.models._dynamics import MLPDynamics
-from odediag.models._regularisers import PenalisedDynamics, model_state_norm
+from odediag.models._regularisers import (
+    PenalisedDynamics,
+    model_state_norm,
+    simpson_weights,
+)
 from odediag.models._solve import solve
 
 METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
@@ -147,9 +151,12 @@ class NeuralODEClassifier(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """Logits, integrated penalty per sample (shape (batch,)) and the trace.
 
-        The penalty column is left out of the error norm, so the steps are
-        those the model's own dynamics call for.
+        The regulariser's ``integration`` decides how ∫ R dt is formed (see
+        :class:`Regulariser`); either way the solver's steps, and so the
+        trace, are those the model's own dynamics call for.
         """
+        if field.regulariser.integration == "nodes":
+            return self._penalised_at_nodes(x, field, adjoint)
         d = self.config.state_dim
         states, trace = solve(
             field,
@@ -162,3 +169,17 @@ class NeuralODEClassifier(nn.Module):
         )
         final = states[-1]
         return self.readout(final[..., :d]), final[..., d], trace
+
+    def _penalised_at_nodes(
+        self, x: torch.Tensor, field: PenalisedDynamics, adjoint: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        n_nodes = field.regulariser.n_nodes
+        states, trace = self.trajectory(x, n_times=n_nodes, adjoint=adjoint)
+        times = self.times(n_nodes)
+        rows = states.reshape(-1, states.shape[-1])
+        row_times = times.repeat_interleave(states.shape[1]).unsqueeze(-1)
+        field.resample(tuple(rows.shape))
+        _, penalty = field.field_and_penalty(row_times, rows)
+        weights = simpson_weights(times).unsqueeze(-1)
+        integral = (weights * penalty.reshape(n_nodes, -1)).sum(dim=0)
+        return self.readout(states[-1]), integral, trace

@@ -21,6 +21,18 @@ import torch
 # gives a large finite penalty instead of inf or NaN.
 _LOG_FLOOR = 1e-12
 
+# Columns map the entries (p, q, r, s) of a 2 × 2 J to p + s, q − r, p − s, q + r.
+_COMBINATIONS = torch.tensor(
+    [
+        [1.0, 0.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0, 1.0],
+        [0.0, -1.0, 0.0, 1.0],
+        [1.0, 0.0, -1.0, 0.0],
+    ]
+)
+# (σmax + σmin, σmax − σmin) -> (σmax, σmin).
+_TO_SINGULAR = torch.tensor([[0.5, 0.5], [0.5, -0.5]])
+
 
 def frobenius_penalty(J: torch.Tensor) -> torch.Tensor:
     """Squared Frobenius norm ‖J‖²_F = Σ σᵢ², shape (batch,)."""
@@ -30,7 +42,7 @@ def frobenius_penalty(J: torch.Tensor) -> torch.Tensor:
 def spectral_penalty(J: torch.Tensor) -> torch.Tensor:
     """Squared spectral norm σ²max(J), shape (batch,)."""
     if J.shape[-1] == 2:
-        return _singular_values_2x2(J)[0].square()
+        return _singular_values_2x2(J)[..., 0].square()
     return torch.linalg.eigvalsh(_gram(J))[..., -1]
 
 
@@ -60,35 +72,30 @@ def _gram(J: torch.Tensor) -> torch.Tensor:
     return J.transpose(-2, -1) @ J
 
 
-def _half_sum_and_difference(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (σmax + σmin, σmax − σmin) of 2 × 2 matrices J = [[p, q], [r, s]].
+def _sum_and_difference(J: torch.Tensor) -> torch.Tensor:
+    """Return σmax ± σmin of 2 × 2 matrices J = [[p, q], [r, s]], shape (batch, 2).
 
-    With J = [[p, q], [r, s]], σmax + σmin = ‖(p + s, q − r)‖ and
-    σmax − σmin = ‖(p − s, q + r)‖ (the two rotation-like and reflection-like
-    parts of J). ``vector_norm`` has gradient 0 at the zero vector, so both
-    stay differentiable where the singular values coincide.
+    σmax + σmin = ‖(p + s, q − r)‖ and σmax − σmin = ‖(p − s, q + r)‖: the
+    norms of the parts of J that commute and anticommute with a rotation.
+    The four combinations are one product with a constant matrix, because
+    at this size a step costs per operation, not per flop. ``vector_norm``
+    has gradient 0 at the zero vector, so the result stays differentiable
+    where the singular values coincide.
     """
-    p, q = J[..., 0, 0], J[..., 0, 1]
-    r, s = J[..., 1, 0], J[..., 1, 1]
-    plus = torch.linalg.vector_norm(torch.stack([p + s, q - r], dim=-1), dim=-1)
-    minus = torch.linalg.vector_norm(torch.stack([p - s, q + r], dim=-1), dim=-1)
-    return plus, minus
+    combinations = J.flatten(-2) @ _COMBINATIONS.to(J.dtype)
+    return torch.linalg.vector_norm(combinations.unflatten(-1, (2, 2)), dim=-1)
 
 
-def _singular_values_2x2(J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (σmax, σmin) of a batch of 2 × 2 matrices, each shape (batch,)."""
-    plus, minus = _half_sum_and_difference(J)
-    return 0.5 * (plus + minus), 0.5 * (plus - minus).abs()
+def _singular_values_2x2(J: torch.Tensor) -> torch.Tensor:
+    """Return (σmax, σmin) of a batch of 2 × 2 matrices, shape (batch, 2)."""
+    return (_sum_and_difference(J) @ _TO_SINGULAR.to(J.dtype)).abs()
 
 
 def _log_condition_2x2(J: torch.Tensor) -> torch.Tensor:
-    """log κ of 2 × 2 matrices from σmax and |det J| = σmax σmin.
+    """log κ = log σmax − log σmin of 2 × 2 matrices, shape (batch,).
 
-    Using log κ = 2 log σmax − log |det J| avoids the cancellation in
-    σmax − (σmax − σmin) when J is nearly singular.
+    σmin is a difference of two norms, accurate to about κ times the unit
+    roundoff: for float32 and κ ≤ 10⁴, to 0.1 %, ample for a penalty.
     """
-    sigma_max, _ = _singular_values_2x2(J)
-    det = J[..., 0, 0] * J[..., 1, 1] - J[..., 0, 1] * J[..., 1, 0]
-    return torch.log(sigma_max.square() + _LOG_FLOOR) - torch.log(
-        det.abs() + _LOG_FLOOR
-    )
+    logs = torch.log(_singular_values_2x2(J) + _LOG_FLOOR)
+    return logs[..., 0] - logs[..., 1]

@@ -42,6 +42,10 @@ from odediag.models._penalties import (
 
 REGULARISERS = ("none", "frobenius", "spectral", "condition", "kinetic")
 
+# How ∫ R dt is computed: by the solver as an extra state column, or by
+# Simpson's rule at equally spaced nodes of the solver's dense output.
+INTEGRATIONS = ("state", "nodes")
+
 # Estimators each regulariser accepts; the first is the default.
 ESTIMATORS: dict[str, tuple[str, ...]] = {
     "none": ("exact",),
@@ -73,11 +77,20 @@ class Regulariser:
         ``hutchinson`` for ``frobenius``; ``power`` for ``spectral``.
     n_power_iterations
         Iterations of the ``power`` estimator.
+    integration
+        ``state``: r' = R integrated by the solver as an extra state column
+        (left out of the error norm). ``nodes``: Simpson's rule over
+        ``n_nodes`` equally spaced times of the solver's dense output, all
+        nodes in one batched evaluation after the solve.
+    n_nodes
+        Simpson nodes (odd, at least 3) for ``nodes``.
     """
 
     name: str = "none"
     estimator: str = "exact"
     n_power_iterations: int = 4
+    integration: str = "state"
+    n_nodes: int = 9
 
     def __post_init__(self) -> None:
         validate_regulariser(self.name, self.estimator)
@@ -85,6 +98,10 @@ class Regulariser:
             raise invalid(
                 "n_power_iterations", self.n_power_iterations, "use 0 or more"
             )
+        if self.integration not in INTEGRATIONS:
+            raise invalid("integration", self.integration, f"use one of {INTEGRATIONS}")
+        if self.n_nodes < 3 or self.n_nodes % 2 == 0:
+            raise invalid("n_nodes", self.n_nodes, "use an odd number, 3 or more")
 
     @property
     def active(self) -> bool:
@@ -152,9 +169,13 @@ class PenalisedDynamics(nn.Module):
         self.generator = generator or torch.Generator().manual_seed(0)
         self._probe: torch.Tensor | None = None
 
+    def resample(self, shape: tuple[int, ...]) -> None:
+        """Draw new probe vectors (Hutchinson, power iteration) of ``shape``."""
+        self._probe = rademacher(tuple(shape), self.generator)
+
     def start_solve(self, h0: torch.Tensor) -> torch.Tensor:
         """Draw this solve's probe vectors and return the initial state (h0, 0)."""
-        self._probe = rademacher(tuple(h0.shape), self.generator)
+        self.resample(tuple(h0.shape))
         zero = torch.zeros(*h0.shape[:-1], 1, dtype=h0.dtype)
         return torch.cat([h0, zero], dim=-1)
 
@@ -166,7 +187,10 @@ class PenalisedDynamics(nn.Module):
     def field_and_penalty(
         self, t: torch.Tensor, h: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return f(t, h), shape (batch, d), and R(t, h), shape (batch,)."""
+        """Return f(t, h), shape (batch, d), and R(t, h), shape (batch,).
+
+        ``t`` is a scalar or one time per row, shape (batch, 1).
+        """
         name, estimator = self.regulariser.name, self.regulariser.estimator
         if name == "kinetic":
             f = self.dynamics(t, h)
@@ -181,11 +205,25 @@ class PenalisedDynamics(nn.Module):
                 self._probe_for(h),
                 self.regulariser.n_power_iterations,
             )
-        identity = torch.eye(h.shape[-1], dtype=h.dtype).expand(*h.shape, -1)
-        f, J = self.dynamics.jvp(t, h, identity)
+        f, J = self.dynamics.jacobian(t, h)
         return f, _EXACT[name](J)
 
     def _probe_for(self, h: torch.Tensor) -> torch.Tensor:
         if self._probe is None or self._probe.shape != h.shape:
-            self._probe = rademacher(tuple(h.shape), self.generator)
+            self.resample(tuple(h.shape))
         return self._probe
+
+
+def simpson_weights(times: torch.Tensor) -> torch.Tensor:
+    """Weights of Simpson's rule on equally spaced ``times`` (odd count).
+
+    References
+    ----------
+    Press, W. H. et al. (2007). Numerical Recipes, 3rd ed., section 4.1
+    (extended Simpson's rule, error O(h⁴)).
+    """
+    n = len(times)
+    weights = torch.ones(n, dtype=times.dtype)
+    weights[1:-1:2] = 4
+    weights[2:-1:2] = 2
+    return weights * (times[1] - times[0]) / 3

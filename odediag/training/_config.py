@@ -15,9 +15,10 @@ class TrainConfig:
 
     Attributes
     ----------
-    regulariser, estimator, weight
-        The penalty R integrated along the flow, how it is computed, and its
-        weight λ in the objective cross-entropy + λ · mean ∫ R dt.
+    regulariser, estimator, integration, weight
+        The penalty R integrated along the flow, how R and its integral are
+        computed (see :class:`~odediag.models.Regulariser`), and its weight λ
+        in the objective cross-entropy + λ · mean ∫ R dt.
     iterations
         Adam steps.
     batch_size
@@ -41,6 +42,7 @@ class TrainConfig:
 
     regulariser: str = "none"
     estimator: str = "exact"
+    integration: str = "state"
     weight: float = 0.05
     iterations: int = 300
     batch_size: int = 128
@@ -53,7 +55,7 @@ class TrainConfig:
     data: MoonsConfig = field(default_factory=MoonsConfig)
 
     def __post_init__(self) -> None:
-        Regulariser(self.regulariser, self.estimator)
+        _ = self.regulariser_spec  # validates the combination
         _check_at_least("weight", self.weight, 0, "use a weight of 0 or more")
         _check_at_least("iterations", self.iterations, 1, "train at least 1 step")
         _check_at_least("batch_size", self.batch_size, 1, "use 1 or more points")
@@ -65,7 +67,9 @@ class TrainConfig:
     @property
     def regulariser_spec(self) -> Regulariser:
         """The :class:`~odediag.models.Regulariser` this run integrates."""
-        return Regulariser(self.regulariser, self.estimator)
+        return Regulariser(
+            self.regulariser, self.estimator, integration=self.integration
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain-type dictionary (JSON and checkpoint friendly)."""

@@ -114,12 +114,10 @@ def trajectory_summary(
         Shape (n_times, batch, state_dim), at ``model.times(n_times)``.
     """
     times = model.times(states.shape[0])
-    d = states.shape[-1]
     kinetic, frobenius = [], []
     with torch.no_grad():
         for t, h in zip(times, states, strict=True):
-            identity = torch.eye(d, dtype=h.dtype).expand(*h.shape, d)
-            f, J = model.dynamics.jvp(t, h, identity)
+            f, J = model.dynamics.jacobian(t, h)
             kinetic.append(f.square().sum(-1))
             frobenius.append(torch.linalg.matrix_norm(J))
     return {
