@@ -338,3 +338,36 @@ def test_non_stiff_problems_are_not_stiff(name, params):
 def test_hairer_estimate_matches_exact_h_rho_on_vdpol():
     verdict = analyse(_dopri5_trace("vdpol", 3e-4, 1e-4, 1e-6))
     assert verdict.hairer["ratio_to_exact"]["median"] == pytest.approx(1, abs=0.02)
+
+
+def test_backward_solve_gets_intervals_running_backward_in_time():
+    trace = make_trace([-0.95 * DOPRI5_BOUND] * 10)
+    trace["t"] = ("step", 1.0 - trace["t"].values)
+    trace.attrs.update(t_start=1.0, t_end=0.9, phase="backward")
+    [[start, end]] = analyse(trace).stiff_intervals
+    assert (start, end) == (pytest.approx(1.0), pytest.approx(0.9))
+
+
+# --- SciPy's implicit methods ----------------------------------------------
+
+
+def _scipy_verdict(name: str, method: str, t_end: float):
+    from odediag.solvers import solve_problem
+
+    problem = odediag.builtin_problem(name)
+    _, trace = solve_problem(
+        problem, method, rtol=1e-4, atol=1e-6, spectrum=True, t_span=(0.0, t_end)
+    )
+    return analyse(trace.to_dataset())
+
+
+@pytest.mark.parametrize("method", ["Radau", "BDF", "LSODA"])
+def test_implicit_solve_of_rober_is_stiff_and_keeps_the_method(method):
+    verdict = _scipy_verdict("rober", method, 40.0)
+    assert verdict.stiff is True
+    assert verdict.recommendation.startswith("keep an implicit method")
+
+
+@pytest.mark.parametrize("method", ["Radau", "LSODA"])
+def test_implicit_solve_of_lotka_volterra_is_not_stiff(method):
+    assert _scipy_verdict("lotka_volterra", method, 15.0).stiff is False

@@ -110,7 +110,8 @@ def _verdict_lines(v: StiffnessVerdict) -> list[str]:
     )
     if v.margin is not None:
         lines.append(
-            f"  |h·λ| / stability boundary, largest mode per step: {_stats(v.margin)}"
+            f"  |h·λ| / {v.margin_method}'s stability boundary, largest mode per "
+            f"step: {_stats(v.margin)}"
         )
     lines.append(
         f"  rejections: {v.rejection_rate:.1%} of attempts; longest accept/reject "

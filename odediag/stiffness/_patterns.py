@@ -34,7 +34,8 @@ class Interval:
     Attributes
     ----------
     start, end
-        Start of the first and end (t + h) of the last flagged step.
+        Start of the first and end (t + h) of the last flagged step; end is
+        below start for a solve backward in time.
     steps
         Accepted steps from the first to the last flagged one.
     flagged
@@ -59,7 +60,8 @@ def flagged_intervals(
     Parameters
     ----------
     t, h, flags
-        Start, size and flag of each accepted step, shape (n,), in order.
+        Start, signed size (negative when integrating backward in time) and
+        flag of each accepted step, shape (n,), in order.
     max_gap
         Runs separated by at most this many unflagged steps are merged.
     min_steps

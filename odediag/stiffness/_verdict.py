@@ -85,6 +85,7 @@ class StiffnessVerdict:
     nfe_stability_limited_fraction: float | None
     nfe_stiff_intervals_fraction: float | None
     margin: dict[str, float] | None
+    margin_method: str | None
     spectral_radius: dict[str, float] | None
     h_spectral_radius: dict[str, float] | None
     stiffness_ratio: dict[str, float] | None
@@ -149,6 +150,10 @@ def analyse(
     5. otherwise accepted steps inside accept/reject alternations of at
        least :data:`ALTERNATION_REPORT` attempts (weak evidence).
 
+    For implicit methods ``margin`` is measured against RK45's region (how
+    far beyond an explicit method's reach the steps went), for explicit ones
+    against the method's own; ``margin_method`` names it.
+
     Flagged steps form stiff intervals once runs closer than
     :data:`~odediag.stiffness._patterns.MERGE_GAP_STEPS` unflagged steps are
     merged and those with fewer than
@@ -157,8 +162,9 @@ def analyse(
     """
     accepted = trace["accepted"].values.astype(bool)
     flags, evidence = _flag_steps(trace, threshold)
+    signed_h = trace["h"].values * _direction(trace)
     intervals = flagged_intervals(
-        trace["t"].values[accepted], trace["h"].values[accepted], flags[accepted]
+        trace["t"].values[accepted], signed_h[accepted], flags[accepted]
     )
     stiff = bool(intervals) if evidence != "none" else None
     cost = _step_cost(trace)
@@ -196,6 +202,15 @@ def analyse(
     verdict.recommendation = _recommend(verdict)
     verdict.notes = _notes(trace, verdict)
     return verdict
+
+
+def _direction(trace: xr.Dataset) -> float:
+    """+1 for a solve forward in time, −1 backward (h is stored positive)."""
+    t = trace["t"].values
+    start, end = trace.attrs.get("t_start"), trace.attrs.get("t_end")
+    if start is not None and end is not None and float(end) != float(start):
+        return float(np.sign(float(end) - float(start)))
+    return -1.0 if t.size > 1 and t[-1] < t[0] else 1.0
 
 
 def _flag_steps(trace: xr.Dataset, threshold: float) -> tuple[np.ndarray, str]:
@@ -243,7 +258,8 @@ def _step_cost(trace: xr.Dataset) -> np.ndarray:
 def _within(t: np.ndarray, intervals) -> np.ndarray:
     inside = np.zeros(t.shape, bool)
     for interval in intervals:
-        inside |= (t >= interval.start) & (t < interval.end)
+        low, high = sorted((interval.start, interval.end))
+        inside |= (t >= low) & (t < high)
     return inside
 
 
@@ -279,7 +295,12 @@ def _spectral_summaries(
         "condition_number",
     )
     result: dict[str, Any] = dict.fromkeys(names)
-    result.update(margin=None, limiting_sample=None, limiting_sample_share=None)
+    result.update(
+        margin=None,
+        margin_method=None,
+        limiting_sample=None,
+        limiting_sample_share=None,
+    )
     if not has_spectrum(trace):
         return result
     accepted = trace["accepted"].values.astype(bool)
@@ -287,9 +308,13 @@ def _spectral_summaries(
         if name in trace:
             per_step = trace[name].values[accepted]
             result[name] = _summary(_row_max(per_step))
-    if step_region(trace) is not None or is_implicit(trace):
-        margin = stability_margin(trace).values[accepted]
+    region = step_region(trace)
+    if is_implicit(trace):
+        region = stability_region(EXPLICIT_REFERENCE)
+    if region is not None:
+        margin = stability_margin(trace, region).values[accepted]
         result["margin"] = _summary(_row_max(margin))
+        result["margin_method"] = region.name
     result.update(_limiting_sample(trace, accepted))
     return result
 
@@ -385,6 +410,11 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
         notes.append(
             f"{v.longest_alternation} attempts in a row alternated between accepted "
             f"and rejected: {cause}"
+        )
+    if v.method == "scipy:LSODA":
+        notes.append(
+            "LSODA rejects and retries steps inside ODEPACK, out of sight: the "
+            "trace holds its accepted steps only"
         )
     if v.status not in ("success", ""):
         notes.append(
