@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from odediag._errors import invalid
-from odediag.models._dynamics import MLPDynamics
+from odediag.models._dynamics import MLPDynamics, validate_architecture
 from odediag.models._regularisers import (
     PenalisedDynamics,
     model_state_norm,
@@ -60,6 +60,7 @@ class ModelConfig:
     atol: float = 1e-3
 
     def __post_init__(self) -> None:
+        validate_architecture(self.data_dim, self.width, self.depth, self.activation)
         if self.augment < 0:
             raise invalid("augment", self.augment, "use 0 or more extra dimensions")
         if self.t_end <= 0:

@@ -71,7 +71,7 @@ class MLPDynamics(nn.Module):
         time_dependent: bool = True,
     ):
         super().__init__()
-        _validate_architecture(dim, width, depth, activation)
+        validate_architecture(dim, width, depth, activation)
         self.dim = dim
         self.time_dependent = time_dependent
         self.activation = activation
@@ -163,7 +163,8 @@ class MLPDynamics(nn.Module):
         return self.output(z), nn.functional.linear(dz, self.output.weight)
 
 
-def _validate_architecture(dim: int, width: int, depth: int, activation: str) -> None:
+def validate_architecture(dim: int, width: int, depth: int, activation: str) -> None:
+    """Raise :class:`~odediag.OdediagInputError` for an impossible MLP."""
     if dim < 1:
         raise invalid("dim", dim, "use a state dimension of 1 or more")
     if width < 1:
