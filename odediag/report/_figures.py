@@ -96,6 +96,7 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
         ax.contourf(
             grid["re"], grid["im"], grid.values, levels=[1, np.inf], colors=["white"]
         )
+        _explicit_reference(ax)
     else:
         ax.contourf(
             grid["re"], grid["im"], grid.values, levels=[0, 1], colors=[_REGION]
@@ -278,12 +279,33 @@ def _drawn_region(trace: xr.Dataset, verdict: StiffnessVerdict):
     return "scipy:RK45", None
 
 
+def _explicit_reference(ax) -> None:
+    """Dashed boundary of RK45's region: where an explicit method would stop."""
+    grid = region_grid("scipy:RK45", points=201)
+    ax.contour(
+        grid["re"],
+        grid["im"],
+        grid.values,
+        levels=[1],
+        colors=["black"],
+        linewidths=0.8,
+        linestyles="--",
+    )
+    ax.plot([], [], "k--", lw=0.8, label="scipy:RK45's boundary, for comparison")
+    ax.legend(loc="upper left", fontsize=8)
+
+
 def _fit_view(ax, grid: xr.DataArray, z: np.ndarray) -> None:
     """Show the whole region; widen symmetrically (symlog) for far h·λ."""
     extent = float(np.abs(grid["im"]).max())
     reach = float(np.abs(z).max()) if z.size else 0.0
-    if reach > 3 * extent:
-        ax.set_xscale("symlog", linthresh=extent)
-        ax.set_yscale("symlog", linthresh=extent)
-    else:
+    if reach <= 3 * extent:
         ax.set_aspect("equal", adjustable="datalim")
+        return
+    ax.set_xscale("symlog", linthresh=extent)
+    ax.set_yscale("symlog", linthresh=extent)
+    ax.set_xlim(
+        min(-extent, 2 * float(z.real.min())), max(extent, 2 * float(z.real.max()))
+    )
+    height = max(extent, 2 * float(np.abs(z.imag).max()))
+    ax.set_ylim(-height, height)

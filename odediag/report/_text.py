@@ -78,7 +78,8 @@ def _header(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
     )
     problem = v.problem or "an unnamed problem"
     lines = [
-        f"Stiffness report: {v.method} ({backend}) on {problem}, {span}, {tolerances}",
+        f"Stiffness report: {v.method} ({backend}) on {problem}, {span}",
+        f"  tolerances: {tolerances}",
         f"  {v.n_steps} attempted steps: {v.n_accepted} accepted, {v.n_rejected} "
         f"rejected ({v.rejection_rate:.1%}); {v.nfe_total} function evaluations",
     ]
