@@ -103,12 +103,8 @@ def _linear_is_stiff(eigenvalues: tuple[float, ...]) -> bool:
 # Van der Pol in three scalings
 
 
-def vdp(mu: float = 10.0, t_end: float = 30.0):
-    """Van der Pol oscillator y1' = y2, y2' = μ (1 − y1²) y2 − y1, y(0) = (2, 0).
-
-    Stiff for large μ: the relaxation oscillation has slow phases with an
-    eigenvalue near −μ·(y1² − 1) and fast jumps.
-    """
+def _van_der_pol(mu: float):
+    """Right-hand side and Jacobian of y1' = y2, y2' = μ (1 − y1²) y2 − y1."""
 
     def f(t, y):
         y1, y2 = y[..., 0], y[..., 1]
@@ -118,6 +114,16 @@ def vdp(mu: float = 10.0, t_end: float = 30.0):
         y1, y2 = y[..., 0], y[..., 1]
         return _jac_rows((0.0, 1.0), (-2 * mu * y1 * y2 - 1, mu * (1 - y1**2)), like=y)
 
+    return f, jac
+
+
+def vdp(mu: float = 10.0, t_end: float = 30.0):
+    """Van der Pol oscillator y1' = y2, y2' = μ (1 − y1²) y2 − y1, y(0) = (2, 0).
+
+    Stiff for large μ: the relaxation oscillation has slow phases with an
+    eigenvalue near −μ·(y1² − 1) and fast jumps.
+    """
+    f, jac = _van_der_pol(mu)
     return Problem(
         f,
         torch.tensor([2.0, 0.0], dtype=torch.float64),
@@ -152,15 +158,7 @@ def vdpol(eps: float = 1e-6):
 def vdpolm(mu: float = 1000.0):
     """Van der Pol with μ = 1000 on [0, 2000] (the ``vdpol`` test problem in
     the time scaling of Hairer & Wanner II, §IV.1)."""
-
-    def f(t, y):
-        y1, y2 = y[..., 0], y[..., 1]
-        return _stack(y2, mu * (1 - y1**2) * y2 - y1)
-
-    def jac(t, y):
-        y1, y2 = y[..., 0], y[..., 1]
-        return _jac_rows((0.0, 1.0), (-2 * mu * y1 * y2 - 1, mu * (1 - y1**2)), like=y)
-
+    f, jac = _van_der_pol(mu)
     return _from_testset("vdpolm", f, jac, {"mu": mu}, mu == 1000.0)
 
 
