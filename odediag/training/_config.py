@@ -46,7 +46,7 @@ class TrainConfig:
     weight: float = 0.05
     iterations: int = 300
     batch_size: int = 128
-    learning_rate: float = 1e-2
+    learning_rate: float = 3e-2
     seed: int = 0
     adjoint: bool = False
     probe_every: int = 25
