@@ -345,5 +345,8 @@ def _raise_from_exception(error: Exception, recording: ScipyRecording):
     if recording.solver is not None:
         trace.nfe = int(recording.solver.nfev)
     message = f"the solve raised {type(error).__name__}: {error}"
-    trace.finish("failed", message)
-    raise SolveError(f"failed: {message}", trace) from error
+    # SciPy's LU factorisation refuses a Jacobian with infs or NaNs.
+    nonfinite = "infs or nans" in str(error).lower()
+    status = "nonfinite" if nonfinite else "failed"
+    trace.finish(status, message)
+    raise SolveError(f"{status}: {message}", trace) from error

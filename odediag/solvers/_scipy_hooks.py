@@ -10,7 +10,8 @@ error norm the step compares with 1. We replace those names with wrappers
 that call the originals with the same arguments and return their results
 unchanged. A wrapper reports to the ``NewtonSteps`` (in
 :mod:`odediag.solvers._scipy_recording`) that the traced solver on this
-thread registered, and only passes through otherwise. The numbers SciPy computes are therefore bit for bit the same.
+thread registered, and only passes through otherwise. The numbers SciPy
+computes are therefore bit for bit the same.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class ScipyRecording:
                 "max_steps",
                 f"stopped after {len(self.log)} attempted steps at "
                 f"t = {solver.t:.6g} (max_steps = {self.max_steps}); raise "
-                "max_steps or use a method suited to stiff problems",
+                "max_steps, or use an implicit method if the problem is stiff",
             )
         if not np.all(np.isfinite(solver.y)):
             return self._stop(

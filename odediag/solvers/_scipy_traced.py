@@ -109,7 +109,9 @@ def _hairer_weights(solver: RungeKutta) -> np.ndarray:
     stage of the next step) at g7 = y_new = y + h Σ_j B_j K_j.
     """
     assert solver.C[-1] == 1.0, "RK45's sixth stage sits at c = 1"
-    return solver.B - solver.A[-1]
+    weights = solver.B.copy()
+    weights[: solver.A.shape[1]] -= solver.A[-1]
+    return weights
 
 
 def _hairer_h_lambda(K: np.ndarray, weights: np.ndarray) -> float:
