@@ -371,3 +371,9 @@ def test_implicit_solve_of_rober_is_stiff_and_keeps_the_method(method):
 @pytest.mark.parametrize("method", ["Radau", "LSODA"])
 def test_implicit_solve_of_lotka_volterra_is_not_stiff(method):
     assert _scipy_verdict("lotka_volterra", method, 15.0).stiff is False
+
+
+def test_fixed_grid_trace_names_the_largest_stable_step():
+    trace = make_trace([-2.5] * 5, h=[0.05] * 5, method="euler")
+    verdict = analyse(trace)
+    assert any("5 steps were beyond it" in n and "h ≈ 0.04" in n for n in verdict.notes)

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from odediag.stability import stability_region
+from odediag.stability._methods import TORCHDIFFEQ_FIXED
 from odediag.stiffness._margin import (
     STABILITY_THRESHOLD,
     has_spectrum,
@@ -411,6 +412,8 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
             f"{v.longest_alternation} attempts in a row alternated between accepted "
             f"and rejected: {cause}"
         )
+    if v.method in TORCHDIFFEQ_FIXED and has_spectrum(trace):
+        notes.append(_fixed_grid_note(trace))
     if v.method == "scipy:LSODA":
         notes.append(
             "LSODA rejects and retries steps inside ODEPACK, out of sight: the "
@@ -423,6 +426,22 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
     if v.evidence == "spectrum" and not v.implicit and step_region(trace) is None:
         notes.append(f"odediag knows no stability region for method {v.method!r}")
     return notes
+
+
+def _fixed_grid_note(trace: xr.Dataset) -> str:
+    """For a fixed grid the step is the user's: say which step would be stable."""
+    accepted = trace["accepted"].values.astype(bool)
+    margin = stability_margin(trace).max("sample").values[accepted]
+    h = trace["h"].values[accepted]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stable_h = np.where(margin > 0, h / margin, np.inf)
+    unstable = int((margin > 1).sum())
+    return (
+        f"{trace.attrs.get('method')} takes the fixed steps you chose, so 'limited by "
+        f"stability' means the step sits near the edge of stability; {unstable} "
+        f"steps were beyond it (fast modes amplified), and the largest stable "
+        f"step along this solve is h ≈ {float(np.min(stable_h)):.3g}"
+    )
 
 
 _EVIDENCE_WORDS = {
