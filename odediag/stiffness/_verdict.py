@@ -449,5 +449,5 @@ _EVIDENCE_WORDS = {
     "assumed real)",
     "lsoda": "LSODA's own switches between Adams and BDF",
     "rejections": "the pattern of rejected steps only",
-    "none": "nothing",
+    "none": "no evidence at all",
 }
