@@ -83,7 +83,8 @@ def test_probes_are_taken_every_k_iterations_and_at_the_last():
     ds = train(tiny(iterations=4, probe_every=2)).dataset
     probed = np.isfinite(ds["test_accuracy"].values)
     assert probed.tolist() == [True, False, True, True]
-    for name in ("condition_number_mean", "spectral_radius_max", "kinetic_energy"):
+    names = ("condition_number_mean", "spectral_radius_max", "kinetic_energy")
+    for name in (*names, "stability_limited_share", "jacobian_frobenius"):
         assert np.isfinite(ds[name].values[probed]).all(), name
     assert (
         (ds["condition_number_max"] >= ds["condition_number_mean"]).values[probed].all()
