@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 import numpy as np
 
+from odediag.models import checkpoint_problem, default_model_path
 from odediag.problems import load_problem, validate_t_span
 from odediag.solvers import check_method, trace_problem
+from odediag.stiffness import analyse
 from odediag_cli._common import friendly_errors, parse_params, writable_file
 
-DEFAULT_PROBLEM = "vdp"
 DEFAULT_MAX_STEPS = 100_000
 
 
@@ -21,15 +22,21 @@ DEFAULT_MAX_STEPS = 100_000
 @click.option(
     "--method",
     "-m",
-    default="dopri5",
-    show_default=True,
-    help="torchdiffeq method, or scipy:NAME (scipy:Radau, scipy:BDF, ...).",
+    default=None,
+    help="torchdiffeq method, or scipy:NAME (scipy:Radau, scipy:BDF, ...). "
+    "Default: a trained model's own method, else dopri5.",
 )
 @click.option(
-    "--rtol", type=float, default=1e-6, show_default=True, help="Relative tolerance."
+    "--rtol",
+    type=float,
+    default=None,
+    help="Relative tolerance. Default: a trained model's own, else 1e-6.",
 )
 @click.option(
-    "--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance."
+    "--atol",
+    type=float,
+    default=None,
+    help="Absolute tolerance. Default: a trained model's own, else 1e-8.",
 )
 @click.option(
     "--t-span",
@@ -71,15 +78,19 @@ DEFAULT_MAX_STEPS = 100_000
 def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, output):
     """Trace every step a solver attempts on PROBLEM and save the trace.
 
-    PROBLEM is a built-in name, FILE.py:NAME or package.module:NAME, where NAME
-    is an odediag.Problem or a callable returning one. Without PROBLEM, a
-    built-in default is traced.
+    PROBLEM is a built-in name, FILE.py:NAME or package.module:NAME (NAME an
+    odediag.Problem or a callable returning one), or a model checkpoint written
+    by `odediag train` (RUN_DIR/model.pt or RUN_DIR), traced on its test
+    points. Without PROBLEM, the small trained moons model shipped with
+    odediag is traced.
     """
+    ivp = _load(problem, parse_params(params))
+    method = method or ivp.params.get("method", "dopri5")
+    rtol = rtol if rtol is not None else ivp.params.get("rtol", 1e-6)
+    atol = atol if atol is not None else ivp.params.get("atol", 1e-8)
     _check_numbers(rtol, atol, max_steps)
-    output = writable_file(output)
-    spec = problem or DEFAULT_PROBLEM
     check_method(method)
-    ivp = load_problem(spec, parse_params(params))
+    output = writable_file(output)
     span = validate_t_span(t_span if t_span is not None else ivp.t_span)
     click.echo(
         f"tracing {ivp.name} ({ivp.description.split('. ')[0]}) with {method} on "
@@ -98,13 +109,37 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
             progress=advance,
         )
     result.save(output)
-    click.echo(summary(result.to_dataset()))
-    click.echo(f"trace written to {output}")
+    ds = result.to_dataset()
+    click.echo(summary(ds))
+    click.echo(verdict_line(ds))
+    click.echo(
+        f"trace written to {output}; `odediag stiffness-report {output}` explains it"
+    )
     if result.status != "success":
         raise click.ClickException(
             f"the solve stopped early ({result.status}); "
             f"the partial trace is in {output}"
         )
+
+
+def _load(spec: str | None, params: dict):
+    """The problem named by ``spec``: built-in, user code or a checkpoint."""
+    if spec is None:
+        return _checkpoint(default_model_path(), params)
+    path = Path(spec)
+    if spec.endswith(".pt") or (path.is_dir() and (path / "model.pt").is_file()):
+        return _checkpoint(path / "model.pt" if path.is_dir() else path, params)
+    return load_problem(spec, params)
+
+
+def _checkpoint(path: Path, params: dict):
+    if params:
+        raise click.BadParameter(
+            "a trained model takes no problem parameters", param_hint="--param"
+        )
+    if not path.is_file():
+        raise click.BadParameter(f"{path}: no such checkpoint", param_hint="PROBLEM")
+    return checkpoint_problem(path)
 
 
 def _check_numbers(rtol, atol, max_steps):
@@ -175,9 +210,22 @@ def _spectrum_lines(ds) -> list[str]:
         f"spectrum    max spectral radius {top('spectral_radius')}, "
         f"max stiffness ratio {top('stiffness_ratio')}, "
         f"max condition number {top('condition_number')}",
-        f"            max h·ρ {top('h_spectral_radius')} "
-        "(explicit methods are stability-limited near 2-6)",
+        f"            max h·ρ {top('h_spectral_radius')}",
     ]
+
+
+def verdict_line(ds) -> str:
+    """One line of the stiffness verdict, from :func:`odediag.stiffness.analyse`."""
+    verdict = analyse(ds)
+    if verdict.stiff is None:
+        return "verdict     no evidence either way (trace with --spectrum)"
+    share = verdict.stability_limited_fraction or 0.0
+    where = f" from t ≈ {verdict.stiff_onset:.4g}" if verdict.stiff else ""
+    return (
+        f"verdict     {'STIFF' if verdict.stiff else 'not stiff'}{where}; "
+        f"{100 * share:.1f}% of accepted steps limited by stability "
+        f"(evidence: {verdict.evidence})"
+    )
 
 
 __all__ = ["summary", "trace"]

@@ -30,6 +30,22 @@ def test_every_command_has_help_text(name):
     assert command.help and len(command.help.strip()) > 20
 
 
+def test_trace_without_problem_traces_the_shipped_moons_model(run, tmp_path):
+    result = run("trace")
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(tmp_path / "trace.nc")
+    assert ds.attrs["problem"].startswith("moons-model")
+    assert ds.sizes["sample"] > 100 and ds.attrs["status"] == "success"
+    assert "verdict" in result.output
+
+
+def test_bad_checkpoint_gives_one_line(run, tmp_path):
+    (tmp_path / "model.pt").write_bytes(b"not a checkpoint")
+    result = run("trace", "model.pt")
+    assert result.exit_code != 0 and "checkpoint" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_trace_builtin_writes_netcdf_that_xarray_opens(run, tmp_path):
     result = run("trace", "vdp", "-p", "mu=5", "--t-span", "0", "3", "-o", "v.nc")
     assert result.exit_code == 0, result.output
