@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import torch
 from tqdm import tqdm
 
 from odediag import training
@@ -188,15 +189,23 @@ def _model_options(command):
     type=click.Path(file_okay=False, path_type=Path),
     help="Run folder for run.nc, config.json and model.pt.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="torch threads; more only slow down tensors this small.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @friendly_errors
-def train(run_dir: Path, quiet: bool, **options) -> None:
+def train(run_dir: Path, threads: int, quiet: bool, **options) -> None:
     """Train a neural-ODE classifier of the two moons, recording every step.
 
     Writes RUN_DIR/run.nc (per-iteration loss, NFE, probes), config.json and
     model.pt. Ctrl-C stops training and still writes what was recorded.
     """
     config = _config(options)
+    torch.set_num_threads(threads)
     with tqdm(total=config.iterations, disable=quiet, unit="it") as bar:
         result = training.train(config, progress=_progress(bar))
     paths = save_run(result, run_dir)
