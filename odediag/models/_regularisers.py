@@ -148,7 +148,8 @@ class PenalisedDynamics(nn.Module):
     Parameters
     ----------
     dynamics
-        The model's field, with a ``jvp(t, h, V)`` method.
+        The model's field, with ``jacobian(t, h)`` and ``jvp(t, h, V)``
+        methods (see :class:`~odediag.models.MLPDynamics`).
     regulariser
         Which penalty R, and its estimator.
     generator
