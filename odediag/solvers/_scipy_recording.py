@@ -59,7 +59,7 @@ class ScipyRecording:
                 f"t = {solver.t:.6g} (max_steps = {self.max_steps}); raise "
                 "max_steps, or use an implicit method if the problem is stiff",
             )
-        if not np.all(np.isfinite(solver.y)):
+        if not np.isfinite(solver.y).all():
             return self._stop(
                 "nonfinite",
                 f"the state became non-finite at t = {solver.t:.6g}; the "
