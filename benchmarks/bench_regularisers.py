@@ -74,7 +74,7 @@ class NaiveField(torch.nn.Module):
         elif self.name == "spectral":
             penalty = sigma[:, 0].square()
         else:
-            penalty = torch.log(sigma[:, 0] / sigma[:, -1]).square()
+            penalty = (1 - sigma[:, -1] / sigma[:, 0]).square()
         return torch.cat([f, penalty.unsqueeze(-1)], dim=-1)
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import torch
 
-# Added under logarithms so that a Jacobian that is exactly singular (or zero)
-# gives a large finite penalty instead of inf or NaN.
-_LOG_FLOOR = 1e-12
+# Added to σmax in the condition penalty's denominator, so that J = 0 gives 0.
+_FLOOR = 1e-12
 
 # Columns map the entries (p, q, r, s) of a 2 × 2 J to p + s, q − r, p − s, q + r.
 _COMBINATIONS = torch.tensor(
@@ -30,7 +29,7 @@ _COMBINATIONS = torch.tensor(
         [1.0, 0.0, -1.0, 0.0],
     ]
 )
-# (σmax + σmin, σmax − σmin) -> (σmax, σmin).
+# The two part norms -> (σmax, ±σmin).
 _TO_SINGULAR = torch.tensor([[0.5, 0.5], [0.5, -0.5]])
 
 
@@ -47,40 +46,45 @@ def spectral_penalty(J: torch.Tensor) -> torch.Tensor:
 
 
 def condition_penalty(J: torch.Tensor) -> torch.Tensor:
-    """Squared log condition number (log κ)² with κ = σmax/σmin, shape (batch,).
+    """(1 − 1/κ)² = ((σmax − σmin)/σmax)², κ = σmax/σmin, shape (batch,).
 
     Notes
     -----
-    Two penalties push κ towards 1: (κ − 1)² and (log κ)². We take the second.
-    It is invariant to rescaling J (as κ is), grows only logarithmically as
-    σmin → 0, so one nearly singular sample cannot dominate a batch, and it is
-    smooth where σmax = σmin: there log κ ≈ (σmax − σmin)/σmin, whose square is
-    a smooth function of J, so its gradient is finite where the gradient of
-    each singular value separately is not.
+    Three penalties pull κ towards 1: (κ − 1)², (log κ)² and (1 − 1/κ)². All
+    three are invariant to rescaling J and vanish at κ = 1. They differ as J
+    nears singularity: the gradients of (κ − 1)² and (log κ)² grow like
+    κ²/σmin and (log κ)/σmin, so in a batch the few samples with the smallest
+    σmin decide the update. With (log κ)² and the defaults of
+    ``docs/moons-models.md``, test accuracy fell to 0.76-0.82 for every
+    weight from 0.002 to 0.05, against 0.96 unregularised. (1 − 1/κ)² lies in
+    [0, 1] and its gradient is bounded by a multiple of 1/σmax, so no sample
+    dominates. Where σmax = σmin it is the square of σmax − σmin, a smooth
+    function of J, so its gradient stays finite (and zero) at repeated
+    singular values, unlike that of each singular value of an SVD.
     """
     if J.shape[-1] == 2:
-        return _log_condition_2x2(J).square()
-    eigenvalues = torch.linalg.eigvalsh(_gram(J))
-    log_kappa = 0.5 * (
-        torch.log(eigenvalues[..., -1] + _LOG_FLOOR)
-        - torch.log(eigenvalues[..., 0].clamp(min=0) + _LOG_FLOOR)
-    )
-    return log_kappa.square()
+        norms = _part_norms(J)
+        gap = norms.min(dim=-1).values  # σmax − σmin
+        return (2 * gap / (norms.sum(dim=-1) + _FLOOR)).square()
+    sigma = torch.linalg.svdvals(J)
+    gap = sigma[..., 0] - sigma[..., -1]
+    return (gap / (sigma[..., 0] + _FLOOR)).square()
 
 
 def _gram(J: torch.Tensor) -> torch.Tensor:
     return J.transpose(-2, -1) @ J
 
 
-def _sum_and_difference(J: torch.Tensor) -> torch.Tensor:
-    """Return σmax ± σmin of 2 × 2 matrices J = [[p, q], [r, s]], shape (batch, 2).
+def _part_norms(J: torch.Tensor) -> torch.Tensor:
+    """Norms ‖(p + s, q − r)‖ and ‖(p − s, q + r)‖ of 2 × 2 J = [[p, q], [r, s]].
 
-    σmax + σmin = ‖(p + s, q − r)‖ and σmax − σmin = ‖(p − s, q + r)‖: the
-    norms of the parts of J that commute and anticommute with a rotation.
-    The four combinations are one product with a constant matrix, because
-    at this size a step costs per operation, not per flop. ``vector_norm``
-    has gradient 0 at the zero vector, so the result stays differentiable
-    where the singular values coincide.
+    Returns shape (batch, 2). The larger is σmax + σmin and the smaller
+    σmax − σmin (which one is which follows the sign of det J): they are the
+    norms of the parts of J that commute and anticommute with rotations. The
+    four combinations are one product with a constant matrix, because at this
+    size a step costs per operation, not per flop. ``vector_norm`` has
+    gradient 0 at the zero vector, so the result stays differentiable where
+    the singular values coincide.
     """
     combinations = J.flatten(-2) @ _COMBINATIONS.to(J.dtype)
     return torch.linalg.vector_norm(combinations.unflatten(-1, (2, 2)), dim=-1)
@@ -88,14 +92,4 @@ def _sum_and_difference(J: torch.Tensor) -> torch.Tensor:
 
 def _singular_values_2x2(J: torch.Tensor) -> torch.Tensor:
     """Return (σmax, σmin) of a batch of 2 × 2 matrices, shape (batch, 2)."""
-    return (_sum_and_difference(J) @ _TO_SINGULAR.to(J.dtype)).abs()
-
-
-def _log_condition_2x2(J: torch.Tensor) -> torch.Tensor:
-    """log κ = log σmax − log σmin of 2 × 2 matrices, shape (batch,).
-
-    σmin is a difference of two norms, accurate to about κ times the unit
-    roundoff: for float32 and κ ≤ 10⁴, to 0.1 %, ample for a penalty.
-    """
-    logs = torch.log(_singular_values_2x2(J) + _LOG_FLOOR)
-    return logs[..., 0] - logs[..., 1]
+    return (_part_norms(J) @ _TO_SINGULAR.to(J.dtype)).abs()
