@@ -13,7 +13,7 @@ from odediag._errors import (
     SolveError,
 )
 from odediag.problems import Problem, builtin_names, builtin_problem, load_problem
-from odediag.solvers import odeint, odeint_adjoint
+from odediag.solvers import odeint, odeint_adjoint, solve_ivp, trace_problem
 from odediag.spectrum import batched_jacobian, spectral_measures
 from odediag.stability import butcher_tableau, stability_boundary, stability_region
 from odediag.stiffness import StiffnessVerdict, stability_limited, stability_margin
@@ -42,9 +42,11 @@ __all__ = [
     "odeint",
     "odeint_adjoint",
     "save_trace",
+    "solve_ivp",
     "spectral_measures",
     "stability_boundary",
     "stability_limited",
     "stability_margin",
     "stability_region",
+    "trace_problem",
 ]
