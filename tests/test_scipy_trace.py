@@ -176,6 +176,37 @@ def test_newton_methods_record_rejection_cause_and_iterations(method):
     assert (ds.newton_iterations.values >= 1).all()
 
 
+@pytest.mark.parametrize("method", RK_METHODS + NEWTON_METHODS)
+def test_a_rejected_attempt_is_retried_from_the_same_time_with_smaller_h(method):
+    fun, _ = problem_functions(vdpol())
+    span = (0.0, 2e-4) if method in RK_METHODS else (0.0, 2.0)
+    _, trace = solve_ivp(fun, span, [2.0, 0.0], method=method, rtol=1e-6)
+    ds = trace.to_dataset()
+    rejected = np.flatnonzero(~ds.accepted.values[:-1])
+    assert rejected.size > 0
+    t, h = ds.t.values, ds.h.values
+    assert np.array_equal(t[rejected + 1], t[rejected])
+    assert (h[rejected + 1] < h[rejected]).all()
+    if "rejection_cause" in ds:
+        newton = rejected[ds.rejection_cause.values[rejected] == "newton"]
+        # h is t_new - t, rounded at the size of t.
+        spacing = 4 * np.spacing(np.abs(t).max())
+        np.testing.assert_allclose(h[newton + 1], h[newton] / 2, atol=spacing)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_backward_integration_equals_scipy_with_positive_h(method):
+    kwargs = _kwargs(method, {"jac": vdp_jac})
+    expected = scipy.integrate.solve_ivp(
+        vdp_fun, (3.0, 0.0), [2.0, 0.0], method=method, **kwargs
+    )
+    result, trace = solve_ivp(vdp_fun, (3.0, 0.0), [2.0, 0.0], method=method, **kwargs)
+    assert np.array_equal(result.y, expected.y)
+    assert result.nfev == expected.nfev == trace.nfe
+    assert (trace.log.column("h") > 0).all()
+    assert trace.n_accepted == len(expected.t) - 1
+
+
 def test_bdf_newton_failures_appear_as_rejections():
     fun, _ = problem_functions(vdpol())
     _, trace = solve_ivp(
@@ -418,7 +449,7 @@ def test_trace_with_string_columns_survives_netcdf(tmp_path, method):
 
 
 def test_other_solver_classes_record_accepted_steps():
-    class MyRadau(scipy.integrate.OdeSolver):
+    class EulerSolver(scipy.integrate.OdeSolver):
         """A trivial explicit Euler to stand for a user's solver."""
 
         def __init__(self, fun, t0, y0, t_bound, vectorized, **options):
@@ -433,7 +464,7 @@ def test_other_solver_classes_record_accepted_steps():
         def _dense_output_impl(self):
             raise NotImplementedError
 
-    result, trace = solve_ivp(lambda t, y: -y, (0.0, 1.0), [1.0], method=MyRadau)
+    result, trace = solve_ivp(lambda t, y: -y, (0.0, 1.0), [1.0], method=EulerSolver)
     assert trace.n_accepted == len(result.t) - 1
     assert math.isnan(trace.log.column("error_ratio")[0])
-    assert trace.to_dataset().attrs["method"] == "scipy:MyRadau"
+    assert trace.to_dataset().attrs["method"] == "scipy:EulerSolver"

@@ -23,6 +23,21 @@ LSODA     ``order``, ``njev``, ``nlu``, ``lsoda_method``; accepted steps
 ``newton_iterations`` counts every Newton iteration of the attempt, including
 those of a first solve that failed with an old Jacobian and was retried with
 a fresh one at the same h.
+
+Known gaps
+----------
+* LSODA's rejected attempts are not recorded (see above).
+* The step budget is checked between steps, so the rejected attempts of the
+  step in progress may take a solve a few attempts past ``max_steps``.
+* Radau and BDF stop a Newton iteration that meets a non-finite ``f``
+  without saying so: such an attempt is recorded as a ``"newton"``
+  rejection, and a solve that ends that way has status ``step_underflow``
+  rather than ``nonfinite``. A Radau step whose error norm is NaN counts
+  as accepted, as in SciPy (``NaN > 1`` is false); the next step then stops
+  with ``nonfinite``.
+* A ``jac`` given with an explicit method is used for the spectrum, and
+  SciPy warns that the solver ignores it (:func:`solve_problem` does not
+  pass it to explicit methods).
 """
 
 from __future__ import annotations

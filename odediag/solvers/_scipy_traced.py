@@ -14,9 +14,29 @@ How each family is observed:
   exactly when the norm it returns is below 1.
 * Radau, BDF: the attempts run inside one ``_step_impl`` call; they are seen
   through :mod:`odediag.solvers._scipy_hooks`.
-* LSODA: see :class:`_TracedLSODA` for what is and is not visible.
+* LSODA: see below.
 * Any other ``OdeSolver`` subclass: one row per accepted step, error ratio
   NaN.
+
+LSODA
+-----
+SciPy runs ODEPACK's LSODA with ``itask = 5``: each ``_step_impl`` call
+returns after exactly one successful internal step. After it we read
+(0-based indices into SciPy's ``iwork``/``rwork``; ODEPACK's 1-based names
+in brackets) ``iwork[12]`` (NJE: Jacobians, equal to the LU count, which
+SciPy reports as both ``njev`` and ``nlu``), ``iwork[13]`` (NQU: order of
+the step) and ``iwork[18]`` (MUSED: 1 Adams, 2 BDF), and SciPy's ``nfev``,
+equal to NFE (``iwork[11]``).
+
+What is missing: the attempts LSODA rejects inside that call (failed error
+tests and failed corrector convergence, each retried with a smaller h) are
+not visible one by one, and LSODA keeps no count of them; nor is the error
+norm of the accepted step. What is recorded instead: every row is an
+accepted step with ``error_ratio`` NaN, whose ``nfe`` includes the
+evaluations of the attempts rejected before it, and whose ``h`` is the step
+actually taken (equal to HU, ``rwork[10]``). A call that fails
+(``istate`` < 0) adds one rejected row at the step size LSODA was
+attempting (HCUR, ``rwork[11]``).
 """
 
 from __future__ import annotations
@@ -156,22 +176,7 @@ class _TracedNewton(_Traced):
 class _TracedLSODA(_Traced):
     """LSODA: one row per internal step, read from ODEPACK's work arrays.
 
-    SciPy runs LSODA with ``itask = 5``: each ``_step_impl`` call returns
-    after exactly one successful internal step. What LSODA exposes after it
-    (0-based indices into SciPy's ``iwork``/``rwork`` arrays, ODEPACK's
-    1-based names in brackets): ``iwork[12]`` NJE (Jacobians, equal to the
-    LU count; SciPy reports it as both ``njev`` and ``nlu``), ``iwork[13]``
-    NQU (order of the step), ``iwork[18]`` MUSED (1 Adams, 2 BDF), and
-    ``nfev`` is SciPy's count of calls of ``fun``, equal to NFE.
-
-    Missing: the attempts LSODA rejects inside that call (failed error tests
-    and failed corrector convergence, each retried with a smaller h) are not
-    visible one by one, and ODEPACK's LSODA keeps no count of them; nor is
-    the error norm of the accepted step. So every row is an accepted step
-    with ``error_ratio`` NaN, and the function evaluations of its rejected
-    attempts are included in its ``nfe``. A call that fails (``istate`` < 0)
-    adds one rejected row at the step size LSODA was attempting (``rwork``
-    index 11, HCUR).
+    What is and is not visible is described in the module notes.
     """
 
     def _traced_step(self):
