@@ -54,7 +54,7 @@ class _Run:
 
     def __init__(self, config: TrainConfig):
         self.config = config
-        with torch.random.fork_rng():
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.model = NeuralODEClassifier(config.model)
         self.optimiser = torch.optim.Adam(

@@ -49,12 +49,12 @@ def probe(
         penalty column) from the probe points; where the trace has no
         spectrum they are NaN.
     """
-    states, trace = model.trajectory(x_probe, n_times=N_PROBE_TIMES, spectrum=True)
+    with torch.no_grad():
+        states, trace = model.trajectory(x_probe, N_PROBE_TIMES, spectrum=True)
+        logits, test_trace = model(x_test)
     values: dict[str, float] = {"probe_nfe": float(trace.nfe)}
     values.update(spectral_summary(trace))
-    values.update(trajectory_summary(model, states.detach()))
-    with torch.no_grad():
-        logits, test_trace = model(x_test)
+    values.update(trajectory_summary(model, states))
     values["test_accuracy"] = _accuracy(logits, y_test)
     values["test_nfe"] = float(test_trace.nfe)
     assert set(values) == set(PROBE_VARIABLES)
