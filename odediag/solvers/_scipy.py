@@ -33,8 +33,9 @@ Known gaps
   without saying so: such an attempt is recorded as a ``"newton"``
   rejection, and a solve that ends that way has status ``step_underflow``
   rather than ``nonfinite``. A Radau step whose error norm is NaN counts
-  as accepted, as in SciPy (``NaN > 1`` is false); the next step then stops
-  with ``nonfinite``.
+  as accepted, as in SciPy (``NaN > 1`` is false), and its row says so,
+  with ``error_ratio`` NaN; a non-finite state stops the next step with
+  ``nonfinite``.
 * A ``jac`` given with an explicit method is used for the spectrum, and
   SciPy warns that the solver ignores it (:func:`solve_problem` does not
   pass it to explicit methods).
