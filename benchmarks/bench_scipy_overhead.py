@@ -14,7 +14,7 @@ shared machine it varies less.
 
 Usage::
 
-    python benchmarks/bench_scipy_overhead.py [--repeats 5]
+    python benchmarks/bench_scipy_overhead.py [--repeats 9]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def numpy_vdpolm():
     return fun, jac
 
 
-def best_times(method, span, fun, jac, repeats):
+def median_times(method, span, fun, jac, repeats):
     """Median (wall, cpu) times of the plain and of the traced solve, and the trace."""
     y0 = np.array([2.0, 0.0])
     kwargs = {"rtol": RTOL, "atol": ATOL}
@@ -77,7 +77,7 @@ def main() -> None:
     )
     for method, span in CASES:
         for label, (fun, jac) in functions.items():
-            plain, traced, trace = best_times(method, span, fun, jac, repeats)
+            plain, traced, trace = median_times(method, span, fun, jac, repeats)
             print(
                 f"{method:7} {label:6} {span[1]:6g} {trace.n_steps:6d} "
                 f"{trace.nfe:6d} {plain[0]:8.3f} {traced[0]:9.3f} "
