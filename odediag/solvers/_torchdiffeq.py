@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torchdiffeq
 from torch import nn
@@ -218,8 +219,8 @@ def _validate(y0, rtol, atol, method, spectrum, max_steps) -> str:
     if method not in METHODS:
         raise invalid("method", method, f"choose one of {', '.join(METHODS)}")
     for name, tol in (("rtol", rtol), ("atol", atol)):
-        values = torch.as_tensor(tol, dtype=torch.float64)
-        if not bool(torch.isfinite(values).all()) or bool((values < 0).any()):
+        values = np.asarray(_scalar_or_list(tol))
+        if not np.isfinite(values).all() or (values < 0).any():
             raise invalid(name, tol, "tolerances must be finite and non-negative")
     if max_steps is not None and max_steps < 1:
         raise invalid("max_steps", max_steps, "give a positive number of steps")
@@ -301,7 +302,11 @@ def _attrs(y0, t, rtol, atol, method, options: _Options, batched: bool) -> dict:
 
 
 def _scalar_or_list(value):
-    values = torch.as_tensor(value, dtype=torch.float64).reshape(-1).tolist()
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+    values = np.asarray(value, dtype=np.float64).reshape(-1).tolist()
     return values[0] if len(values) == 1 else values
 
 
