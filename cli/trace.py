@@ -93,7 +93,7 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
     output = writable_file(output)
     span = validate_t_span(t_span if t_span is not None else ivp.t_span)
     click.echo(
-        f"tracing {ivp.name} ({ivp.description.split('. ')[0]}) with {method} on "
+        f"tracing {_label(ivp)} with {method} on "
         f"[{span[0]:g}, {span[1]:g}], rtol={rtol:g}, atol={atol:g}",
         err=True,
     )
@@ -120,6 +120,11 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
             f"the solve stopped early ({result.status}); "
             f"the partial trace is in {output}"
         )
+
+
+def _label(ivp) -> str:
+    about = ivp.description.split(". ")[0]
+    return f"{ivp.name} ({about})" if about else ivp.name
 
 
 def _load(spec: str | None, params: dict):
@@ -186,14 +191,17 @@ class _progress_bar:
 def summary(ds) -> str:
     """A few lines a person can read: cost, steps, outcome, spectrum."""
     accepted = ds.accepted.values
-    h = ds.h.values[accepted] if accepted.any() else np.array([np.nan])
+    h = ds.h.values[accepted]
+    sizes = (
+        f"smallest {h.min():.3g}, largest {h.max():.3g}" if h.size else "none accepted"
+    )
     lines = [
         f"method      {ds.attrs['method']}   problem {ds.attrs.get('problem', '')}",
         f"status      {ds.attrs['status']}: {ds.attrs['message']}",
         f"NFE         {ds.attrs['nfe_total']}",
         f"steps       {int(accepted.sum())} accepted, "
         f"{int((~accepted).sum())} rejected",
-        f"step size   smallest {np.nanmin(h):.3g}, largest {np.nanmax(h):.3g}",
+        f"step size   {sizes}",
     ]
     if "spectral_radius" in ds:
         lines += _spectrum_lines(ds)
@@ -203,6 +211,8 @@ def summary(ds) -> str:
 def _spectrum_lines(ds) -> list[str]:
     def top(name):
         values = ds[name].values
+        if np.isposinf(values).any():
+            return "inf (J singular at some steps)"
         finite = values[np.isfinite(values)]
         return f"{finite.max():.3g}" if finite.size else "n/a"
 
@@ -216,6 +226,8 @@ def _spectrum_lines(ds) -> list[str]:
 
 def verdict_line(ds) -> str:
     """One line of the stiffness verdict, from :func:`odediag.stiffness.analyse`."""
+    if not ds.accepted.values.any():
+        return "verdict     none: no step was accepted"
     verdict = analyse(ds)
     if verdict.stiff is None:
         return "verdict     no evidence either way (trace with --spectrum)"

@@ -83,3 +83,24 @@ def test_load_problem_reports_import_errors_in_one_line(tmp_path):
     with pytest.raises(odediag.OdediagInputError, match="needs numba") as caught:
         load_problem(f"{tmp_path / 'broken.py'}:anything")
     assert "\n" not in str(caught.value)
+
+
+def test_list_initial_state_becomes_float64_and_tensor_keeps_its_dtype():
+    as_list = odediag.Problem(lambda t, y: -y, [1.0, 2.0], (0.0, 1.0))
+    as_tensor = odediag.Problem(lambda t, y: -y, torch.ones(2), (0.0, 1.0))
+    assert as_list.y0.dtype == torch.float64
+    assert as_tensor.y0.dtype == torch.float32
+
+
+def test_command_line_params_follow_the_factory_annotations(tmp_path):
+    (tmp_path / "pend.py").write_text(
+        "import odediag\n"
+        "def pendulum(g: float = 9.81, n: int = 1, label='x'):\n"
+        "    return odediag.Problem(lambda t, y: -y, [1.0], (0, 1),\n"
+        "                           params={'g': g, 'n': n, 'label': label})\n"
+    )
+    spec = f"{tmp_path / 'pend.py'}:pendulum"
+    problem = load_problem(spec, {"g": "1.62", "n": "3", "label": "moon"})
+    assert problem.params == {"g": 1.62, "n": 3, "label": "moon"}
+    with pytest.raises(odediag.OdediagInputError, match="must be a number"):
+        load_problem(spec, {"g": "heavy"})

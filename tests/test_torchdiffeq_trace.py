@@ -193,6 +193,7 @@ def test_adjoint_records_backward_solve_apart_from_forward(mlp, batch):
     assert back is not None and back.n_accepted > 0 and back.nfe > 0
     assert back.nfe == 2 + 6 * back.n_steps
     assert back.to_dataset().attrs["phase"] == "backward"
+    assert back.status == "success"
     del plain
 
 
@@ -252,11 +253,33 @@ def test_analytic_jacobian_gives_same_spectrum_as_autograd():
     assert b.attrs["jacobian_source"] == "analytic"
 
 
-def test_stiffness_ratio_ignores_growing_and_neutral_modes():
-    J = np.array([[[-1.0, 0.0, 0.0], [0.0, -100.0, 0.0], [0.0, 0.0, 3.0]]])
-    assert odediag.spectral_measures(J)["stiffness_ratio"][0] == pytest.approx(100.0)
+@pytest.mark.parametrize(
+    ("eigenvalues", "ratio"),
+    [
+        ((-1.0, -100.0), 100.0),
+        ((-300.0, 0.5), 600.0),  # Van der Pol's slow phase: fast decay, slow growth
+        ((-1.0, -100.0, 0.0), 100.0),  # a conserved quantity does not count
+        ((-5.0,), 1.0),
+        ((2.0, 3.0), math.nan),  # nothing decays: nothing can be stiff
+    ],
+)
+def test_stiffness_ratio_is_fastest_decay_over_slowest_rate(eigenvalues, ratio):
+    J = np.diag(eigenvalues)[None]
+    result = odediag.spectral_measures(J)["stiffness_ratio"][0]
+    np.testing.assert_allclose(result, ratio)
+
+
+def test_rotation_has_no_stiffness_ratio():
     rotation = np.array([[[0.0, 1.0], [-1.0, 0.0]]])
     assert np.isnan(odediag.spectral_measures(rotation)["stiffness_ratio"][0])
+
+
+def test_singular_jacobian_has_infinite_condition_number():
+    # Robertson's Jacobian is singular: its rows sum to zero (mass conservation).
+    rober = odediag.builtin_problem("rober")
+    y = torch.tensor([0.5, 1e-5, 0.5], dtype=torch.float64)
+    J = rober.jac(torch.tensor(0.0), y).numpy()[None]
+    assert odediag.spectral_measures(J)["condition_number"][0] == np.inf
 
 
 def test_hairer_estimate_equals_h_times_eigenvalue_on_stiff_linear_system():

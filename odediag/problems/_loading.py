@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,7 +92,7 @@ def _as_problem(obj: Any, spec: str, params: dict[str, Any]) -> Problem:
             "NAME must be an odediag.Problem or a callable returning one",
         )
     try:
-        made = obj(**params)
+        made = obj(**_typed_params(obj, params))
     except OdediagInputError:
         raise
     except TypeError as error:
@@ -111,6 +113,47 @@ def _as_problem(obj: Any, spec: str, params: dict[str, Any]) -> Problem:
             f"calling it returned {type(made).__name__}, not an odediag.Problem",
         )
     return made
+
+
+def _typed_params(factory: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Convert command-line strings with the factory's annotations.
+
+    ``g: float`` turns ``"1.62"`` into 1.62; without an annotation a value is
+    read as a Python literal when it is one (``"3"``, ``"1e-3"``, ``"(1, 2)"``)
+    and kept as a string otherwise.
+    """
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        signature = None
+    typed = {}
+    for key, value in params.items():
+        if not isinstance(value, str):
+            typed[key] = value
+            continue
+        parameter = signature.parameters.get(key) if signature else None
+        typed[key] = _convert(key, value, parameter)
+    return typed
+
+
+def _convert(key: str, text: str, parameter: inspect.Parameter | None) -> Any:
+    annotation = parameter.annotation if parameter is not None else None
+    kind = {"float": float, "int": int, "str": str, "bool": None}.get(
+        getattr(annotation, "__name__", annotation), None
+    )
+    if kind in (float, int):
+        try:
+            return kind(text)
+        except ValueError:
+            raise invalid(
+                "param", f"{key}={text}", f"{key} must be a number ({kind.__name__})"
+            ) from None
+    if kind is str:
+        return text
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 __all__ = ["load_problem", "builtin_names"]

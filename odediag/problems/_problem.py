@@ -30,7 +30,8 @@ class Problem:
         Right-hand side ``f(t, y) -> dy/dt``; ``t`` a scalar tensor, ``y`` of
         shape ``(d,)`` or ``(batch, d)``.
     y0
-        Initial state, shape ``(d,)`` or ``(batch, d)``. Converted to a tensor.
+        Initial state, shape ``(d,)`` or ``(batch, d)``. Lists and NumPy
+        arrays become float64 tensors; a tensor keeps its dtype.
     t_span
         ``(t0, t1)`` with ``t1 > t0``.
     name
@@ -76,6 +77,10 @@ class Problem:
 
 
 def _validated_y0(y0: Any) -> torch.Tensor:
+    # Python numbers and NumPy arrays become float64 (torch would pick
+    # float32 for a list); a tensor keeps the dtype its owner chose.
+    if not isinstance(y0, torch.Tensor):
+        y0 = np.asarray(y0, dtype=np.float64) if _numeric(y0) else y0
     try:
         y0 = torch.as_tensor(y0)
     except (TypeError, ValueError, RuntimeError) as error:
@@ -87,6 +92,14 @@ def _validated_y0(y0: Any) -> torch.Tensor:
     if not bool(torch.isfinite(y0).all()):
         raise invalid("y0", y0.tolist(), "every initial value must be finite")
     return y0
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def validate_t_span(t_span: Any) -> tuple[float, float]:

@@ -6,18 +6,24 @@ import math
 
 import torch
 
+from odediag._errors import SolveError
 from odediag.solvers import _hooks
 from odediag.solvers._stages import StageBuffer, has_two_final_stages, stage_weights
 from odediag.trace import Trace
 
 
-class StopSolve(Exception):
-    """Raised from a callback to end a solve with a given trace status."""
+class StopSolve(SolveError):
+    """Raised from a callback to end a solve with a given trace status.
 
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
+    The forward solve turns it into a plain :class:`SolveError`; raised during
+    an adjoint backward pass it reaches the caller of ``backward()`` as is.
+    """
+
+    def __init__(self, status: str, message: str, trace: Trace):
+        super().__init__(f"{status}: {message}", trace)
         self.status = status
         self.message = message
+        trace.finish(status, message)
 
 
 class Recording:
@@ -67,6 +73,15 @@ class Recording:
 
     def begin(self, t0, y0, dt) -> None:
         """A step starts at ``t0`` with proposed size ``dt``."""
+        if (
+            self.trace.status == "running"
+            and self.trace.attrs.get("phase") == "backward"
+        ):
+            # The adjoint solve runs inside backward(); nothing returns to us
+            # when it ends, and a failure raises from backward() with its own
+            # status, so a backward trace that has started has succeeded
+            # unless it says otherwise.
+            self.trace.finish("success", "the adjoint solve ran back to t0")
         if not self.adaptive:
             self._close_fixed_step()
         self._check_can_step(t0, y0, dt)
@@ -141,6 +156,7 @@ class Recording:
                 f"stopped after {self.max_steps} attempted steps at "
                 f"t = {_value(t0):.6g}; "
                 "raise max_steps or use a method suited to stiff problems",
+                self.trace,
             )
         # torchdiffeq's adaptive solvers check the state themselves.
         if not self.adaptive and not _all_finite(y0):
@@ -148,6 +164,7 @@ class Recording:
                 "nonfinite",
                 f"the state became non-finite at t = {_value(t0):.6g}; the dynamics "
                 "blow up there or the step was unstable",
+                self.trace,
             )
         if self.adaptive and not _value(t0) + _value(dt) > _value(t0):
             raise StopSolve(
@@ -155,6 +172,7 @@ class Recording:
                 f"the step size underflowed (h = {_value(dt):.3g}) at "
                 f"t = {_value(t0):.6g}; "
                 "the problem is likely stiff or singular there",
+                self.trace,
             )
 
     def _record_jacobian(self, step: int, t0, y0) -> None:

@@ -36,7 +36,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "singular_value": ("1/time", "singular value of the Jacobian df/dy"),
     "condition_number": ("1", "condition number sigma_max/sigma_min of df/dy"),
     "spectral_radius": ("1/time", "spectral radius max|lambda| of df/dy"),
-    "stiffness_ratio": ("1", "max|Re lambda| / min|Re lambda| over decaying modes"),
+    "stiffness_ratio": (
+        "1",
+        "fastest decay rate max|Re lambda|, Re lambda < 0, over slowest min|Re lambda|",
+    ),
     "h_spectral_radius": ("1", "step size times spectral radius"),
 }
 

@@ -109,8 +109,9 @@ class Trace:
         return save_trace(self, path)
 
     def __repr__(self) -> str:
+        problem = self.attrs.get("problem") or "an unnamed problem"
         return (
-            f"<Trace {self.attrs.get('method', '?')} on "
-            f"{self.attrs.get('problem', '?')}: {self.n_accepted} accepted, "
+            f"<Trace {self.attrs.get('method', '?')} on {problem}"
+            f" ({self.attrs.get('phase', 'forward')}): {self.n_accepted} accepted, "
             f"{self.n_rejected} rejected, nfe={self.nfe}, status={self.status}>"
         )
