@@ -83,7 +83,9 @@ def test_trace_module_problem(run, tmp_path, monkeypatch):
     (tmp_path / "odes_pkg").mkdir()
     (tmp_path / "odes_pkg" / "__init__.py").write_text(
         "import odediag\n"
-        "GROWTH = odediag.Problem(lambda t, y: 0.5 * y, [1.0], (0.0, 2.0), name='growth')\n"
+        "GROWTH = odediag.Problem(\n"
+        "    lambda t, y: 0.5 * y, [1.0], (0.0, 2.0), name='growth'\n"
+        ")\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     result = run("trace", "odes_pkg:GROWTH", "-o", "g.nc")
