@@ -214,6 +214,30 @@ def test_verdict_finds_onset_and_fractions_of_a_stiff_stretch():
     assert verdict.nfe_stability_limited_fraction == pytest.approx(120 / 182)
 
 
+@pytest.mark.parametrize(
+    ("t_start", "t_end", "expected"),
+    [(0.0, 0.45, [0.1, 0.45]), (0.2, 0.5, [0.2, 0.5])],
+    ids=["end past t_end", "start before t_start"],
+)
+def test_stiff_intervals_are_clipped_to_the_span_of_the_solve(t_start, t_end, expected):
+    trace = _stiff_then_calm().assign_attrs(t_start=t_start, t_end=t_end)
+    assert analyse(trace).stiff_intervals == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize(("real", "grow"), [(2.0, True), (-2.0, False)])
+def test_verdict_tells_when_the_largest_modes_grow(real, grow):
+    z = np.zeros((10, 1, 2), complex)
+    z[:, 0, 0], z[:, 0, 1] = -0.01, real * 0.01
+    verdict = analyse(make_trace(z))
+    assert verdict.largest_modes_grow is grow
+    assert verdict.growing_modes["max_real"] == pytest.approx(max(real, -1.0))
+
+
+def test_rounding_noise_on_a_rotation_is_not_growth():
+    trace = make_trace(np.full((10, 1, 2), 1e-18 + 0.05j))
+    assert analyse(trace).growing_modes["share"] == 0.0
+
+
 def test_verdict_recommends_an_implicit_method_from_the_onset():
     recommendation = analyse(_stiff_then_calm()).recommendation
     assert "scipy:Radau" in recommendation and "t ≈ 0.1" in recommendation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from odediag.stiffness._margin import (
     step_region,
 )
 from odediag.stiffness._patterns import (
+    Interval,
     flagged_intervals,
     hairer_announcement,
     hairer_stiff_steps,
@@ -38,6 +39,15 @@ EXPLICIT_REFERENCE = "scipy:RK45"
 ALTERNATION_REPORT = 8
 
 RECOMMENDED_IMPLICIT = "scipy:Radau or scipy:BDF"
+
+# An eigenvalue grows when Re λ exceeds this fraction of its step's spectral
+# radius: rounding leaves real parts of order 1e-16·ρ on a pure rotation or
+# a conservation law, which must not count as growth.
+GROWING_REAL_PART = 1e-9
+
+# The largest |λ| "are growing modes" when the eigenvalue of largest modulus
+# grows at this share of the accepted steps or more.
+GROWING_SHARE_REPORT = 0.5
 
 
 @dataclass
@@ -65,6 +75,10 @@ class StiffnessVerdict:
         Fraction of all function evaluations spent in those steps.
     nfe_stiff_intervals_fraction
         Fraction spent in stiff intervals, rejected attempts included.
+    growing_modes
+        With a spectrum: ``share``, the fraction of accepted steps whose
+        eigenvalue of largest |λ| (over samples and modes) grows (Re λ > 0),
+        and ``max_real``, the largest Re λ (1/time); None without a spectrum.
     """
 
     problem: str
@@ -92,11 +106,23 @@ class StiffnessVerdict:
     stiffness_ratio: dict[str, float] | None
     condition_number: dict[str, float] | None
     hairer: dict[str, Any] | None
+    growing_modes: dict[str, float] | None
     n_samples: int
     limiting_sample: int | None
     limiting_sample_share: float | None
     recommendation: str
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def largest_modes_grow(self) -> bool:
+        """Whether the largest |λ| are mostly growing modes (Re λ > 0).
+
+        Growing modes sit in the right half plane, outside every stability
+        region, yet no step size makes them stable: the exact solution grows
+        too. They limit the step through accuracy, never through stability.
+        """
+        g = self.growing_modes
+        return g is not None and g["share"] >= GROWING_SHARE_REPORT
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as JSON-safe types: NaN becomes None, ±inf ``"inf"``."""
@@ -164,8 +190,11 @@ def analyse(
     accepted = trace["accepted"].values.astype(bool)
     flags, evidence = _flag_steps(trace, threshold)
     signed_h = trace["h"].values * _direction(trace)
-    intervals = flagged_intervals(
-        trace["t"].values[accepted], signed_h[accepted], flags[accepted]
+    intervals = _clip_to_span(
+        flagged_intervals(
+            trace["t"].values[accepted], signed_h[accepted], flags[accepted]
+        ),
+        trace,
     )
     stiff = bool(intervals) if evidence != "none" else None
     cost = _step_cost(trace)
@@ -196,6 +225,7 @@ def analyse(
             cost[within].sum(), cost.sum(), evidence
         ),
         hairer=_hairer_summary(trace),
+        growing_modes=_growing_modes(trace),
         n_samples=int(trace.sizes.get("sample", 1)),
         recommendation="",
         **spectral,
@@ -212,6 +242,26 @@ def _direction(trace: xr.Dataset) -> float:
     if start is not None and end is not None and float(end) != float(start):
         return float(np.sign(float(end) - float(start)))
     return -1.0 if t.size > 1 and t[-1] < t[0] else 1.0
+
+
+def _clip_to_span(intervals: list[Interval], trace: xr.Dataset) -> list[Interval]:
+    """Intervals cut to the solve's span [t_start, t_end] from the attributes.
+
+    An interval ends at t + h of its last step, which rounding (or a solver
+    that records h before its final clip) can carry past the end of the span.
+    """
+    start, end = trace.attrs.get("t_start"), trace.attrs.get("t_end")
+    if start is None or end is None:
+        return intervals
+    low, high = sorted((float(start), float(end)))
+    return [
+        replace(
+            i,
+            start=min(max(i.start, low), high),
+            end=min(max(i.end, low), high),
+        )
+        for i in intervals
+    ]
 
 
 def _flag_steps(trace: xr.Dataset, threshold: float) -> tuple[np.ndarray, str]:
@@ -339,6 +389,28 @@ def _limiting_sample(trace: xr.Dataset, accepted: np.ndarray) -> dict[str, Any]:
     return {
         "limiting_sample": int(counts.argmax()),
         "limiting_sample_share": float(counts.max() / valid.sum()),
+    }
+
+
+def _growing_modes(trace: xr.Dataset) -> dict[str, float] | None:
+    """How often the eigenvalue of largest |λ| grows, and the largest Re λ."""
+    if not has_spectrum(trace):
+        return None
+    accepted = trace["accepted"].values.astype(bool)
+    real = trace["eig_real"].values[accepted]
+    imag = trace["eig_imag"].values[accepted]
+    n = real.shape[0]
+    real, modulus = real.reshape(n, -1), np.hypot(real, imag).reshape(n, -1)
+    known = ~np.isnan(modulus).all(axis=1)
+    if not known.any():
+        return None
+    real, modulus = real[known], modulus[known]
+    top = np.nanargmax(modulus, axis=1)
+    rows = np.arange(top.size)
+    grows = real[rows, top] > GROWING_REAL_PART * modulus[rows, top]
+    return {
+        "share": float(grows.mean()),
+        "max_real": float(np.nanmax(real)),
     }
 
 
