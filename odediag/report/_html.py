@@ -15,11 +15,26 @@ _CAPTIONS = {
     "shaded spans are the stiff intervals.",
     "h_lambda": "h·λ of every Jacobian eigenvalue at accepted steps, over the "
     "method's stability region.",
-    "spectrum": "Spectral radius, stiffness ratio and condition number of the "
-    "Jacobian along the solve.",
+    "spectrum": "Spectral radius, stiffness ratio (fastest decay rate over slowest "
+    "rate) and condition number of the Jacobian along the solve.",
     "error_ratio": "Scaled error estimate of each attempt; above 1 the step is "
     "rejected.",
 }
+
+_GROWING_CAPTION = (
+    " Triangles are growing modes (Re λ > 0): the largest |λ| here are of this "
+    "kind, the flow expands and separates trajectories. They lie outside the "
+    "region, yet they are no stability problem for an explicit solver: the exact "
+    "solution grows too, so they limit the step through accuracy only."
+)
+
+
+def _caption(name: str, verdict: StiffnessVerdict) -> str:
+    caption = _CAPTIONS.get(name, name)
+    if name == "h_lambda" and verdict.largest_modes_grow:
+        caption += _GROWING_CAPTION
+    return caption
+
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
@@ -46,7 +61,9 @@ def report_html(
         Figure name to PNG bytes, from :func:`render_figures`.
     """
     title = f"Stiffness report: {verdict.method} on {verdict.problem}"
-    figures = "\n".join(_figure(name, png) for name, png in pngs.items())
+    figures = "\n".join(
+        _figure(name, png, _caption(name, verdict)) for name, png in pngs.items()
+    )
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>\n"
@@ -57,9 +74,9 @@ def report_html(
     )
 
 
-def _figure(name: str, png: bytes) -> str:
+def _figure(name: str, png: bytes, caption: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    caption = html.escape(_CAPTIONS.get(name, name))
+    caption = html.escape(caption)
     return (
         f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>"
         f"<figcaption>{caption}</figcaption></figure>"

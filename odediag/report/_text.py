@@ -19,6 +19,22 @@ _EXPLAINER = (
     "more of the distance from 0 to that edge along its direction."
 )
 
+_STIFFNESS_RATIO = (
+    "The stiffness ratio divides the fastest decay rate (the largest |Re λ| among "
+    "modes with Re λ < 0) by the slowest rate at which any mode moves, decaying or "
+    "growing (the smallest |Re λ| among modes whose real part is not negligible); "
+    "it is n/a where no mode decays."
+)
+
+_GROWING = (
+    "The largest |λ| here belong to growing modes (Re λ > 0) at {share:.0%} of the "
+    "accepted steps, with Re λ up to {max_real:+.3g}: the flow expands and separates "
+    "nearby trajectories. Their h·λ lie in the right half plane, outside the "
+    "stability region, but that is no stability problem for an explicit solver: "
+    "the exact solution grows as well, and such modes limit the step through "
+    "accuracy only."
+)
+
 _EXPLAINER_IMPLICIT = (
     "How to read this: an implicit solver such as {method} stays stable for any "
     "h·λ in (most of) the left half plane, so its steps follow accuracy alone. "
@@ -51,6 +67,7 @@ def report_text(trace: xr.Dataset, verdict: StiffnessVerdict) -> str:
         _header(trace, verdict),
         _verdict_lines(verdict),
         _spectrum_lines(verdict),
+        _growing_lines(verdict),
         _hairer_lines(verdict),
         [f"Recommendation: {verdict.recommendation}."],
         [f"Note: {note}." for note in verdict.notes],
@@ -111,8 +128,8 @@ def _verdict_lines(v: StiffnessVerdict) -> list[str]:
     )
     if v.margin is not None:
         lines.append(
-            f"  |h·λ| / {v.margin_method}'s stability boundary, largest mode per "
-            f"step: {_stats(v.margin)}"
+            f"  |h·λ| / {v.margin_method}'s stability boundary, largest decaying "
+            f"mode per step (median / p90 / max): {_stats(v.margin)}"
         )
     lines.append(
         f"  rejections: {v.rejection_rate:.1%} of attempts; longest accept/reject "
@@ -125,7 +142,7 @@ def _spectrum_lines(v: StiffnessVerdict) -> list[str]:
     rows = [
         ("spectral radius ρ = max|λ|", v.spectral_radius),
         ("h·ρ", v.h_spectral_radius),
-        ("stiffness ratio max|Re λ|/min|Re λ|", v.stiffness_ratio),
+        ("stiffness ratio (see below)", v.stiffness_ratio),
         ("condition number σmax/σmin", v.condition_number),
     ]
     if all(stats is None for _, stats in rows):
@@ -142,6 +159,12 @@ def _spectrum_lines(v: StiffnessVerdict) -> list[str]:
     return lines
 
 
+def _growing_lines(v: StiffnessVerdict) -> list[str]:
+    if not v.largest_modes_grow:
+        return []
+    return [_GROWING.format(**v.growing_modes)]
+
+
 def _hairer_lines(v: StiffnessVerdict) -> list[str]:
     h = v.hairer
     if h is None:
@@ -154,16 +177,22 @@ def _hairer_lines(v: StiffnessVerdict) -> list[str]:
     lines = [
         "Hairer's estimate of h·|λ| from the last two stages (stiff above 3.25):",
         f"  {h['stiff_steps']} steps above 3.25; {announced}",
-        f"  estimate: {_stats(h['h_lambda'])}",
+        f"  estimate (median / p90 / max): {_stats(h['h_lambda'])}",
     ]
     if h["ratio_to_exact"] is not None:
-        lines.append(f"  estimate / exact h·ρ: {_stats(h['ratio_to_exact'])}")
+        lines.append(
+            f"  estimate / exact h·ρ (median / p90 / max): "
+            f"{_stats(h['ratio_to_exact'])}"
+        )
     return lines
 
 
 def _explainer(v: StiffnessVerdict) -> str:
     template = _EXPLAINER_IMPLICIT if v.implicit else _EXPLAINER
-    return _wrap(template.format(method=v.method, threshold=v.threshold))
+    text = template.format(method=v.method, threshold=v.threshold)
+    if v.stiffness_ratio is not None or v.spectral_radius is not None:
+        text += " " + _STIFFNESS_RATIO
+    return _wrap(text)
 
 
 def _wrap(text: str, width: int = 88) -> str:
