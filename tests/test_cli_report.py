@@ -106,3 +106,12 @@ def test_bad_input_is_one_line_on_stderr(runner, tmp_path, make_input, message):
 def test_command_has_help_text(runner):
     result = runner.invoke(cli, ["stiffness-report", "--help"])
     assert result.exit_code == 0 and "stiff" in result.output
+
+
+def test_stiff_intervals_stay_inside_the_traced_span(runner, tmp_path):
+    z = [-0.2] * 10 + [-0.95 * DOPRI5_BOUND] * 20
+    trace = make_trace(z, h=[0.01] * 10 + [0.02] * 20).assign_attrs(t_end=0.49)
+    trace.to_netcdf(tmp_path / "short.nc")
+    args = ["stiffness-report", str(tmp_path / "short.nc"), "-f", "json"]
+    summary = json.loads(runner.invoke(cli, args).output)
+    assert summary["stiff_intervals"][-1][1] == 0.49

@@ -9,10 +9,20 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.colors import Normalize, SymLogNorm
 from test_stiffness import DOPRI5_BOUND, make_trace
 
 from odediag import OdediagInputError
-from odediag.report import render_figures, report_json, report_text, stiffness_report
+from odediag.report import (
+    figure_error_ratio,
+    figure_h_lambda,
+    figure_step_size,
+    render_figures,
+    report_json,
+    report_text,
+    stiffness_report,
+)
+from odediag.report._figures import SYMLOG_TICKS, _symlog_ticks
 from odediag.stiffness import analyse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -131,3 +141,97 @@ def test_analysis_layers_do_not_import_matplotlib(module):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _legend_labels(fig) -> list[str]:
+    legend = fig.axes[0].get_legend()
+    return [] if legend is None else [text.get_text() for text in legend.get_texts()]
+
+
+def test_step_size_legend_names_only_what_is_drawn(calm_trace):
+    fig = figure_step_size(calm_trace, analyse(calm_trace))
+    assert _legend_labels(fig) == ["accepted step"]
+
+
+def test_step_size_legend_names_rejections_and_stiff_intervals_when_present():
+    z = [-0.2] * 10 + [-0.95 * DOPRI5_BOUND] * 20 + [np.nan]
+    trace = make_trace(z, accepted=[True] * 30 + [False])
+    labels = _legend_labels(figure_step_size(trace, analyse(trace)))
+    assert {"stiff interval", "rejected step"} <= set(labels)
+
+
+def test_error_ratio_legend_leaves_out_rejections_that_never_happened(calm_trace):
+    labels = _legend_labels(figure_error_ratio(calm_trace, analyse(calm_trace)))
+    assert labels == ["accepted", "acceptance limit 1"]
+
+
+def _geometric_trace():
+    """Steps growing tenfold every ten steps from t = 0, as on Robertson's problem."""
+    return make_trace([-0.2] * 60, h=1e-4 * 10 ** (np.arange(60) / 10))
+
+
+@pytest.mark.parametrize(
+    ("make", "scale"),
+    [(lambda: make_trace([-0.2] * 60), "linear"), (_geometric_trace, "symlog")],
+    ids=["even steps", "steps spanning decades"],
+)
+def test_time_axis_scale_follows_the_spread_of_the_steps(make, scale):
+    trace = make()
+    fig = figure_step_size(trace, analyse(trace))
+    assert fig.axes[0].get_xscale() == scale
+
+
+def test_log_time_axis_keeps_the_step_at_t_zero():
+    trace = _geometric_trace()
+    ax = figure_step_size(trace, analyse(trace)).axes[0]
+    first = ax.get_lines()[0].get_xdata()
+    assert first[0] == 0.0 and ax.get_xlim()[0] <= 0.0
+
+
+@pytest.mark.parametrize(
+    ("make", "norm"),
+    [(lambda: make_trace([-0.2] * 60), Normalize), (_geometric_trace, SymLogNorm)],
+    ids=["even steps", "steps spanning decades"],
+)
+def test_h_lambda_colour_scale_follows_the_spread_of_the_steps(make, norm):
+    trace = make()
+    points = figure_h_lambda(trace, analyse(trace)).axes[0].collections[-1]
+    assert type(points.norm) is norm
+
+
+def test_symlog_ticks_are_thinned_to_a_readable_few():
+    ticks = _symlog_ticks(1.0, (-1e14, 10.0))
+    assert 0.0 in ticks and -1e12 in ticks
+    assert len([x for x in ticks if x < 0]) <= SYMLOG_TICKS
+
+
+def _growing_trace():
+    z = np.zeros((10, 1, 2), complex)
+    z[:, 0, 0], z[:, 0, 1] = -0.001, 0.02
+    return make_trace(z)
+
+
+def test_text_report_says_when_the_largest_modes_grow():
+    trace = _growing_trace()
+    text = " ".join(report_text(trace, analyse(trace)).split())
+    assert "growing modes (Re λ > 0)" in text and "up to +2" in text
+
+
+def test_text_report_is_silent_about_growth_without_growing_modes(stiff_trace):
+    assert "growing modes" not in report_text(stiff_trace, analyse(stiff_trace))
+
+
+def test_h_lambda_legend_marks_growing_modes():
+    trace = _growing_trace()
+    labels = _legend_labels(figure_h_lambda(trace, analyse(trace)))
+    assert any(label.startswith("growing modes") for label in labels)
+
+
+def test_html_caption_explains_growing_modes(tmp_path):
+    stiffness_report(_growing_trace(), tmp_path, "html")
+    assert "Triangles are growing modes" in (tmp_path / "report.html").read_text()
+
+
+def test_margin_line_names_its_statistics(stiff_trace):
+    text = " ".join(report_text(stiff_trace, analyse(stiff_trace)).split())
+    assert "largest decaying mode per step (median / p90 / max):" in text

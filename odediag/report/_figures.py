@@ -13,18 +13,32 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LogNorm
+from matplotlib.colors import Normalize, SymLogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullLocator
 
 from odediag.stability import region_grid, stability_region
 from odediag.stiffness import StiffnessVerdict, h_lambda, stability_margin
 from odediag.stiffness._margin import has_spectrum, step_region
+from odediag.stiffness._verdict import GROWING_REAL_PART
 
 _ACCEPTED = "#1f77b4"
 _REJECTED = "#d62728"
 _STIFF = "#ffbf00"
 _REGION = "#cfe3f3"
 _DPI = 110
+
+# A log t-axis is chosen when half the accepted steps lie in the first
+# LOG_TIME_CROWDING of the span and the span covers LOG_TIME_DECADES or more
+# decades of the first positive step time. Robertson's problem (steps growing
+# geometrically over 15 decades) needs it; a relaxation oscillation over
+# [0, 300] whose steps spread over the span does not, and a log axis would
+# squeeze its cycles into the right edge.
+LOG_TIME_CROWDING = 1e-2
+LOG_TIME_DECADES = 3
+
+# At most this many decade ticks on each side of a symlog axis; more overlap.
+SYMLOG_TICKS = 6
 
 
 def figure_step_size(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure:
@@ -47,30 +61,62 @@ def figure_step_size(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure:
         color=_ACCEPTED,
         label="accepted step",
     )
-    ax.plot(
-        t[~accepted], h[~accepted], "x", ms=4, color=_REJECTED, label="rejected step"
-    )
-    if has_spectrum(trace) and step_region(trace) is not None:
-        margin = stability_margin(trace).max("sample").values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h_stable = np.where(margin > 0, h / margin, np.nan)
+    if (~accepted).any():
         ax.plot(
-            t[accepted],
-            h_stable[accepted],
-            "--",
-            lw=0.8,
-            color="black",
-            label="largest stable step (from the spectrum)",
+            t[~accepted],
+            h[~accepted],
+            "x",
+            ms=4,
+            color=_REJECTED,
+            label="rejected step",
         )
     ax.set_yscale("log")
     shown = h[np.isfinite(t) & (h > 0)]
     if shown.size:  # keep the huge stable steps of non-stiff stretches in view
         ax.set_ylim(shown.min() / 3, shown.max() * 10)
+    _draw_stable_step(ax, trace, t, accepted)
     _time_axis(ax, trace)
     ax.set_ylabel("step size h (time units)")
     ax.set_title(f"Step sizes of {verdict.method} on {verdict.problem}")
-    ax.legend(loc="best", fontsize=8)
+    _legend(ax)
     return fig
+
+
+def _draw_stable_step(ax, trace: xr.Dataset, t: np.ndarray, accepted) -> None:
+    """The largest stable step where it falls in view; else say where it is."""
+    h_stable = _largest_stable_step(trace)
+    if h_stable is None or not np.isfinite(h_stable[accepted]).any():
+        return
+    low, high = ax.get_ylim()
+    values = h_stable[accepted]
+    if ((values >= low) & (values <= high)).any():
+        ax.plot(
+            t[accepted],
+            values,
+            "--",
+            lw=0.8,
+            color="black",
+            label="largest stable step (from the spectrum)",
+        )
+        return
+    smallest, largest = float(np.nanmin(values)), float(np.nanmax(values))
+    where = f"≥ {smallest:.3g}" if smallest > high else f"≤ {largest:.3g}"
+    ax.text(
+        0.01,
+        0.02,
+        f"largest stable step (from the spectrum): {where}, outside this range",
+        transform=ax.transAxes,
+        fontsize=8,
+    )
+
+
+def _largest_stable_step(trace: xr.Dataset) -> np.ndarray | None:
+    """h divided by the stability margin per step; NaN without decaying modes."""
+    if not has_spectrum(trace) or step_region(trace) is None:
+        return None
+    margin = stability_margin(trace).max("sample").values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(margin > 0, trace["h"].values / margin, np.nan)
 
 
 def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | None:
@@ -109,14 +155,11 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
         colors=[_ACCEPTED],
         linewidths=1.2,
     )
-    colour, norm = times[keep], None
-    if _log_time(trace) and (colour > 0).any():
-        colour = np.maximum(colour, colour[colour > 0].min())  # t = 0 on a log scale
-        norm = LogNorm()
-    points = ax.scatter(
-        z[keep].real, z[keep].imag, c=colour, s=6, cmap="viridis", norm=norm, zorder=3
-    )
-    fig.colorbar(points, ax=ax, label="t at the step")
+    points = _scatter_modes(ax, z, times, keep, trace)
+    bar = fig.colorbar(points, ax=ax, label=_time_label(trace, "t at the step"))
+    if isinstance(points.norm, SymLogNorm):
+        limits = (points.norm.vmin, points.norm.vmax)
+        bar.set_ticks(_symlog_ticks(points.norm.linthresh, limits))
     _fit_view(ax, grid, z[keep])
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
@@ -128,7 +171,36 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
         "(shaded: |R(h·λ)| ≤ 1)",
         fontsize=10,
     )
+    _legend(ax, loc="upper left")
     return fig
+
+
+def _scatter_modes(ax, z, times, keep, trace: xr.Dataset):
+    """h·λ coloured by t; growing modes (Re λ > 0) as triangles when present."""
+    scale = np.nanmax(np.abs(np.where(keep, z, np.nan)), axis=(1, 2), keepdims=True)
+    growing = keep & (z.real > GROWING_REAL_PART * np.nan_to_num(scale))
+    norm = _time_norm(trace, times[keep])
+    style = {"s": 6, "cmap": "viridis", "norm": norm, "zorder": 3}
+    if not growing.any():
+        return ax.scatter(z[keep].real, z[keep].imag, c=times[keep], **style)
+    other = keep & ~growing
+    points = ax.scatter(
+        z[other].real,
+        z[other].imag,
+        c=times[other],
+        label="decaying or neutral modes (Re λ ≤ 0)",
+        **style,
+    )
+    growing_points = ax.scatter(
+        z[growing].real,
+        z[growing].imag,
+        c=times[growing],
+        marker="^",
+        label="growing modes (Re λ > 0): the flow expands;\n"
+        "limited by accuracy, not stability",
+        **(style | {"s": 12}),
+    )
+    return points if other.any() else growing_points
 
 
 def figure_spectrum(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | None:
@@ -141,7 +213,7 @@ def figure_spectrum(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
     t = _times(trace)[accepted]
     rows = [
         ("spectral_radius", "spectral radius\nmax|λ| (1/time)"),
-        ("stiffness_ratio", "stiffness ratio\nmax|Re λ| / min|Re λ|"),
+        ("stiffness_ratio", "stiffness ratio\nfastest decay rate /\nslowest rate"),
         ("condition_number", "condition number\nσmax/σmin of ∂f/∂y"),
     ]
     for ax, (name, label) in zip(axes, rows, strict=True):
@@ -151,11 +223,28 @@ def figure_spectrum(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
         ax.plot(t[finite], values[finite], lw=0.9, color=_ACCEPTED)
         if finite.any():
             ax.set_yscale("log")
+        else:
+            _say_empty(ax, values)
         ax.set_ylabel(label, fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
     _time_axis(axes[-1], trace)
     axes[0].set_title("Jacobian ∂f/∂y along the solve (largest over samples)")
     return fig
+
+
+def _say_empty(ax, values: np.ndarray) -> None:
+    """Write into an empty panel why nothing is drawn."""
+    why = "infinite (∂f/∂y singular)" if np.isinf(values).any() else "undefined"
+    ax.text(
+        0.5,
+        0.5,
+        f"nothing to draw: {why} at every accepted step",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+    )
+    ax.set_yticks([])
 
 
 def figure_error_ratio(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | None:
@@ -176,20 +265,21 @@ def figure_error_ratio(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure |
         color=_ACCEPTED,
         label="accepted",
     )
-    ax.plot(
-        t[~accepted & positive],
-        ratio[~accepted & positive],
-        "x",
-        ms=4,
-        color=_REJECTED,
-        label="rejected",
-    )
+    if (~accepted & positive).any():
+        ax.plot(
+            t[~accepted & positive],
+            ratio[~accepted & positive],
+            "x",
+            ms=4,
+            color=_REJECTED,
+            label="rejected",
+        )
     ax.axhline(1, color="black", lw=0.8, ls="--", label="acceptance limit 1")
     ax.set_yscale("log")
     _time_axis(ax, trace)
     ax.set_ylabel("scaled error estimate / tolerance (1)")
     ax.set_title("Error ratio compared with 1 by the step-size controller")
-    ax.legend(loc="best", fontsize=8)
+    _legend(ax)
     return fig
 
 
@@ -246,25 +336,86 @@ def _shade(ax, verdict: StiffnessVerdict) -> None:
         )
 
 
-def _log_time(trace: xr.Dataset) -> bool:
-    """Whether positive step times span more than three decades (from t ≥ 0)."""
+def _legend(ax, loc: str = "best") -> None:
+    """A legend of the labelled artists, none when nothing labelled was drawn."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc=loc, fontsize=8)
+
+
+def _log_time_threshold(trace: xr.Dataset) -> float | None:
+    """First positive step time when t needs a log axis, else None (linear).
+
+    Log only when half the accepted steps crowd into the first
+    :data:`LOG_TIME_CROWDING` of the span and the span covers
+    :data:`LOG_TIME_DECADES` decades or more of the first positive time.
+    """
     t = trace["t"].values
+    accepted = trace["accepted"].values.astype(bool)
     positive = t[t > 0]
-    return bool(
-        positive.size and t.min() >= 0 and positive.max() / positive.min() > 1e3
-    )
+    if not positive.size or t.min() < 0 or not accepted.any():
+        return None
+    first, last = float(positive.min()), float(t.max())
+    crowded = np.median(t[accepted]) < LOG_TIME_CROWDING * last
+    wide = last / first >= 10.0**LOG_TIME_DECADES
+    return first if crowded and wide else None
 
 
 def _times(trace: xr.Dataset) -> np.ndarray:
-    """Step start times to plot; t = 0 is dropped (NaN) on a log axis."""
-    t = trace["t"].values.astype(np.float64)
-    return np.where(t > 0, t, np.nan) if _log_time(trace) else t
+    return trace["t"].values.astype(np.float64)
 
 
 def _time_axis(ax, trace: xr.Dataset) -> None:
-    if _log_time(trace):
-        ax.set_xscale("log")
-    ax.set_xlabel("t (time units)")
+    """Linear t-axis, or symlog whose linear stretch [0, t₁] keeps t = 0 in view."""
+    threshold = _log_time_threshold(trace)
+    if threshold is not None:
+        ax.set_xscale("symlog", linthresh=threshold, linscale=0.3)
+        ax.set_xlim(left=0)
+        _thin_symlog_ticks(ax.xaxis, threshold, ax.get_xlim())
+    ax.set_xlabel(_time_label(trace, "t (time units)"))
+
+
+def _time_label(trace: xr.Dataset, label: str) -> str:
+    threshold = _log_time_threshold(trace)
+    if threshold is None:
+        return label
+    return f"{label}; log scale, linear on [0, {threshold:.2g}]"
+
+
+def _time_norm(trace: xr.Dataset, times: np.ndarray) -> Normalize:
+    """Colour scale of t: linear, or symlog as the t-axis would be."""
+    low = float(times.min()) if times.size else 0.0
+    high = float(times.max()) if times.size else 1.0
+    threshold = _log_time_threshold(trace)
+    if threshold is None:
+        return Normalize(low, high)
+    return SymLogNorm(threshold, linscale=0.3, vmin=low, vmax=high)
+
+
+def _thin_symlog_ticks(axis, threshold: float, limits) -> None:
+    """Thin a symlog axis to the ticks of :func:`_symlog_ticks`, minor ones off."""
+    ticks = _symlog_ticks(threshold, limits)
+    if ticks:
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_minor_locator(NullLocator())
+
+
+def _symlog_ticks(threshold: float, limits) -> list[float]:
+    """0 and decades ±10^k beyond ``threshold``, at most SYMLOG_TICKS a side.
+
+    Every decade gets a tick by default, and their labels run into each
+    other once the data span ten decades or more.
+    """
+    low, high = float(limits[0]), float(limits[1])
+    reach = max(abs(low), abs(high))
+    if reach <= threshold:
+        return []
+    decades = np.arange(np.ceil(np.log10(threshold)), np.floor(np.log10(reach)) + 1)
+    stride = max(int(np.ceil(decades.size / SYMLOG_TICKS)), 1)
+    powers = [10.0**k for k in decades if k % stride == 0]
+    ticks = [0.0] if low <= 0 <= high else []
+    ticks += [x for x in powers if x <= high] + [-x for x in powers if -x >= low]
+    return sorted(ticks)
 
 
 def _drawn_region(trace: xr.Dataset, verdict: StiffnessVerdict):
@@ -292,7 +443,6 @@ def _explicit_reference(ax) -> None:
         linestyles="--",
     )
     ax.plot([], [], "k--", lw=0.8, label="scipy:RK45's boundary, for comparison")
-    ax.legend(loc="upper left", fontsize=8)
 
 
 def _fit_view(ax, grid: xr.DataArray, z: np.ndarray) -> None:
@@ -309,3 +459,5 @@ def _fit_view(ax, grid: xr.DataArray, z: np.ndarray) -> None:
     )
     height = max(extent, 2 * float(np.abs(z.imag).max()))
     ax.set_ylim(-height, height)
+    _thin_symlog_ticks(ax.xaxis, extent, ax.get_xlim())
+    _thin_symlog_ticks(ax.yaxis, extent, ax.get_ylim())
