@@ -69,7 +69,7 @@ def compare(name, case, spectrum, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=41)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"{'case':<34} {'plain':>12} {'traced':>12} {'ratio':>7}")

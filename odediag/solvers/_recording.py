@@ -121,7 +121,11 @@ class Recording:
         self._close_fixed_step()
         self._open = None
         if self._stages is not None:
-            self._stages.flush(self.trace.log)
+            # Reduced when the dataset is built: most solves in a training
+            # loop are never looked at row by row.
+            self.trace.before_dataset.append(
+                lambda stages=self._stages: stages.flush(self.trace.log)
+            )
 
     def _close_fixed_step(self) -> None:
         # A fixed-grid step's evaluations are all counted once the next begins.

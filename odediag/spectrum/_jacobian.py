@@ -66,15 +66,19 @@ def _jacrev(f: RHS, t, y, batched):
 
 
 def _autograd_loop(f: RHS, t, y, batched):
+    """One forward pass and one backward pass per output component."""
     with torch.enable_grad():
         x = y.clone().requires_grad_(True)
         out = f(t, x)
-        summed = (out.sum(0) if batched else out).reshape(-1)
-        rows = [
-            torch.autograd.grad(summed[i], x, retain_graph=True)[0]
-            for i in range(summed.numel())
-        ]
-    J = torch.stack(rows, dim=0)
-    if batched:
-        return J.reshape(summed.numel(), y.shape[0], -1).permute(1, 0, 2).detach()
-    return J.reshape(1, summed.numel(), -1).detach()
+        flat = out.reshape(out.shape[0], -1) if batched else out.reshape(1, -1)
+        D = flat.shape[1]
+        basis = torch.zeros_like(flat)
+        rows = []
+        for i in range(D):
+            basis.zero_()
+            basis[:, i] = 1.0
+            (grad,) = torch.autograd.grad(
+                flat, x, grad_outputs=basis, retain_graph=i < D - 1
+            )
+            rows.append(grad.reshape(flat.shape[0], -1))
+    return torch.stack(rows, dim=1).detach()

@@ -58,6 +58,8 @@ class Trace:
         self.status = "running"
         self.message = ""
         self.backward: Trace | None = None
+        # Work deferred until the dataset is built (e.g. reducing buffers).
+        self.before_dataset: list = []
 
     @property
     def n_steps(self) -> int:
@@ -92,6 +94,8 @@ class Trace:
 
     def to_dataset(self) -> xr.Dataset:
         """The trace as an xarray Dataset (a copy; safe to modify)."""
+        while self.before_dataset:
+            self.before_dataset.pop(0)()
         spectrum = self.spectrum.measures() if self.spectrum is not None else None
         steps = np.asarray(self.spectrum.steps) if self.spectrum is not None else None
         attrs = {
