@@ -90,7 +90,7 @@ class Regulariser:
     estimator: str = "exact"
     n_power_iterations: int = 4
     integration: str = "state"
-    n_nodes: int = 9
+    n_nodes: int = 5
 
     def __post_init__(self) -> None:
         validate_regulariser(self.name, self.estimator)

@@ -42,7 +42,7 @@ class TrainConfig:
 
     regulariser: str = "none"
     estimator: str = "exact"
-    integration: str = "state"
+    integration: str = "nodes"
     weight: float = 0.05
     iterations: int = 300
     batch_size: int = 128
