@@ -41,20 +41,30 @@ def friendly_errors(command):
 
 
 def writable_file(path: Path, what: str = "output file") -> Path:
-    """Check before any work that ``path`` can be written, so none is lost."""
+    """Check before any work that ``path`` can be written, so none is lost.
+
+    The check opens the file for appending (and removes it again if it did
+    not exist): permission bits alone do not tell, for root or on read-only
+    or virtual file systems.
+    """
     if path.is_dir():
-        raise click.BadParameter(
-            f"{path} is a directory; give a file name", param_hint=what
-        )
+        raise click.ClickException(f"{what} {path} is a directory; give a file name")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise click.BadParameter(
-            f"folder {parent} does not exist; create it first", param_hint=what
+        raise click.ClickException(
+            f"{what} {path}: folder {parent} does not exist; create it first"
         )
-    if not os.access(parent, os.W_OK) or (
-        path.exists() and not os.access(path, os.W_OK)
-    ):
-        raise click.BadParameter(f"{path} is not writable", param_hint=what)
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        raise click.ClickException(
+            f"{what} {path} cannot be written ({error.strerror or error}); "
+            "choose another path"
+        ) from None
+    if not existed:
+        path.unlink()
     return path
 
 
@@ -64,8 +74,8 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise click.BadParameter(
-                f"{pair!r} is not KEY=VALUE, e.g. --param mu=1000", param_hint="--param"
+            raise click.ClickException(
+                f"--param {pair!r} is not KEY=VALUE, e.g. --param mu=1000"
             )
         params[key.strip()] = value.strip()
     return params

@@ -85,7 +85,7 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
     odediag is traced.
     """
     ivp = _load(problem, parse_params(params))
-    method = method or ivp.params.get("method", "dopri5")
+    method = method if method is not None else ivp.params.get("method", "dopri5")
     rtol = rtol if rtol is not None else ivp.params.get("rtol", 1e-6)
     atol = atol if atol is not None else ivp.params.get("atol", 1e-8)
     _check_numbers(rtol, atol, max_steps)
@@ -115,6 +115,9 @@ def trace(problem, method, rtol, atol, t_span, params, spectrum, max_steps, outp
     click.echo(
         f"trace written to {output}; `odediag stiffness-report {output}` explains it"
     )
+    if result.status == "interrupted":
+        click.echo(f"interrupted; the partial trace is in {output}", err=True)
+        raise SystemExit(130)
     if result.status != "success":
         raise click.ClickException(
             f"the solve stopped early ({result.status}); "
@@ -139,24 +142,22 @@ def _load(spec: str | None, params: dict):
 
 def _checkpoint(path: Path, params: dict):
     if params:
-        raise click.BadParameter(
-            "a trained model takes no problem parameters", param_hint="--param"
+        raise click.ClickException(
+            "a trained model takes no --param; drop them or trace a problem"
         )
     if not path.is_file():
-        raise click.BadParameter(f"{path}: no such checkpoint", param_hint="PROBLEM")
+        raise click.ClickException(f"{path}: no such checkpoint; check the path")
     return checkpoint_problem(path)
 
 
 def _check_numbers(rtol, atol, max_steps):
     for name, value in (("--rtol", rtol), ("--atol", atol)):
         if not (value > 0 and math.isfinite(value)):
-            raise click.BadParameter(
-                f"{value} is not positive; try 1e-6", param_hint=name
+            raise click.ClickException(
+                f"{name} {value} is not a positive finite number; try 1e-6"
             )
     if max_steps < 1:
-        raise click.BadParameter(
-            f"{max_steps} must be at least 1", param_hint="--max-steps"
-        )
+        raise click.ClickException(f"--max-steps {max_steps} must be at least 1")
 
 
 class _progress_bar:

@@ -34,6 +34,17 @@ class SolveError(OdediagError, RuntimeError):
         self.trace = trace
 
 
+class SolveInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a solve; ``trace`` keeps every step recorded until then.
+
+    A :class:`KeyboardInterrupt`, so code that stops on Ctrl-C still does.
+    """
+
+    def __init__(self, trace: Any):
+        super().__init__("interrupted")
+        self.trace = trace
+
+
 class OdediagWarning(UserWarning):
     """Warning category of every warning odediag emits."""
 

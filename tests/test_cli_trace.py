@@ -114,8 +114,11 @@ def test_failed_solve_saves_partial_trace_and_exits_nonzero(run, tmp_path):
         (["vdp", "-p", "mu"], "KEY=VALUE"),
         (["vdp", "-p", "nu=3"], "takes these parameters"),
         (["linear", "-p", "eigenvalues=a,b"], "comma-separated"),
-        (["vdp", "--rtol", "0"], "not positive"),
-        (["vdp", "--atol", "-1e-9"], "not positive"),
+        (["vdp", "--rtol", "0"], "not a positive"),
+        (["vdp", "--atol", "-1e-9"], "not a positive"),
+        (["vdp", "-p", "mu=nan"], "finite"),
+        (["vdpol", "-p", "eps=0"], "> 0"),
+        (["vdp", "--method", ""], "give one of"),
         (["vdp", "--t-span", "1", "1"], "empty or decreasing"),
         (["vdp", "--t-span", "0", "inf"], "finite"),
         (["vdp", "-o", "no/such/dir/t.nc"], "does not exist"),
@@ -128,6 +131,39 @@ def test_bad_input_gives_one_line_and_nonzero_exit(run, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_ctrl_c_keeps_the_partial_trace(run, tmp_path):
+    (tmp_path / "slow.py").write_text(
+        "import odediag\n"
+        "calls = 0\n"
+        "def f(t, y):\n"
+        "    global calls\n"
+        "    calls += 1\n"
+        "    if calls == 200:\n"
+        "        raise KeyboardInterrupt\n"
+        "    return -y\n"
+        "P = odediag.Problem(f, [1.0], (0.0, 1000.0), name='slow')\n"
+    )
+    result = run("trace", "slow.py:P", "-o", "slow.nc")
+    assert result.exit_code == 130
+    ds = xr.open_dataset(tmp_path / "slow.nc")
+    assert ds.attrs["status"] == "interrupted" and ds.sizes["step"] > 10
+
+
+def test_unwritable_output_is_refused_before_solving(run, tmp_path):
+    (tmp_path / "afile").write_text("")
+    result = run("trace", "vdp", "-o", "afile/trace.nc")
+    assert result.exit_code != 0 and "tracing" not in result.output
+
+
+def test_factory_raising_gives_one_line(run, tmp_path):
+    (tmp_path / "boom.py").write_text("def make():\n    raise RuntimeError('boom')\n")
+    result = run("trace", "boom.py:make")
+    assert result.exit_code != 0
+    assert "calling boom.py:make failed: RuntimeError: boom" in result.output
+    assert "unexpected" not in result.output
 
 
 def test_non_finite_initial_state_is_rejected(run, tmp_path):

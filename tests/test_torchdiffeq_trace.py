@@ -421,3 +421,71 @@ def test_step_log_of_a_million_steps_stays_under_200_mb():
     tracemalloc.stop()
     assert len(log) == 1_000_000
     assert peak < 200 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("y0", "t", "kwargs", "match"),
+    [
+        ([1.0], T, {}, "y0"),
+        (torch.tensor([math.nan]), T, {}, "finite"),
+        (torch.ones(1), torch.tensor(1.0), {}, "1-D tensor"),
+        (torch.ones(1), torch.tensor([0.0, math.inf]), {}, "finite"),
+        (torch.ones(1), torch.tensor([0, 1]), {}, "floating point"),
+        (torch.ones(1), T, {"max_steps": 1.5}, "whole number"),
+        (torch.ones(1), T, {"batched": "yes"}, "batched"),
+        (torch.ones(1), T, {"rtol": "1e-3"}, "string"),
+    ],
+    ids=[
+        "list_y0",
+        "nan_y0",
+        "scalar_t",
+        "inf_t",
+        "int_t",
+        "float_steps",
+        "str_batched",
+        "str_rtol",
+    ],
+)
+def test_bad_states_and_times_raise_input_errors(y0, t, kwargs, match):
+    with pytest.raises(odediag.OdediagInputError, match=match):
+        odediag.odeint(lambda t, y: -y, y0, t, **kwargs)
+
+
+def test_jac_of_wrong_shape_is_an_input_error():
+    p = vdp(mu=1.0)
+    with pytest.raises(odediag.OdediagInputError, match="jac"):
+        odediag.odeint(p.f, p.y0, T, spectrum=True, jac=lambda t, y: torch.eye(3))
+
+
+def test_partial_trace_with_nonfinite_jacobian_still_saves(tmp_path):
+    p = vdp(mu=50.0)
+    with pytest.raises(odediag.SolveError) as caught:
+        odediag.odeint(
+            p.f,
+            p.y0,
+            torch.tensor([0.0, 10.0]).double(),
+            method="euler",
+            options={"step_size": 0.5},
+            spectrum=True,
+        )
+    trace = caught.value.trace
+    assert trace.status == "nonfinite"
+    trace.save(tmp_path / "partial.nc")
+    ds = xr.open_dataset(tmp_path / "partial.nc")
+    assert ds.sizes["step"] == trace.n_steps
+
+
+def test_keyboard_interrupt_carries_the_partial_trace():
+    calls = 0
+
+    def f(t, y):
+        nonlocal calls
+        calls += 1
+        if calls == 100:
+            raise KeyboardInterrupt
+        return -y
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        odediag.odeint(f, torch.ones(1).double(), torch.tensor([0.0, 1e3]).double())
+    assert caught.value.trace.status == "interrupted"
+    assert caught.value.trace.n_steps > 5

@@ -15,6 +15,7 @@ Springer 1996, §IV.1 (Robertson, Van der Pol as stiff examples).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +37,7 @@ class Param:
     default: Any
     parse: Callable[[str], Any]
     help: str
+    positive: bool = False
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -262,19 +264,19 @@ BUILTIN: dict[str, tuple[Callable[..., Problem], tuple[Param, ...]]] = {
                 _floats,
                 "comma-separated numbers, e.g. -1,-1000",
             ),
-            Param("t_end", 10.0, float, "a number, the end of the time span"),
+            Param("t_end", 10.0, float, "a number, the end of the time span", True),
         ),
     ),
     "vdp": (
         vdp,
         (
             Param("mu", 10.0, float, "a number, the stiffness parameter μ"),
-            Param("t_end", 30.0, float, "a number, the end of the time span"),
+            Param("t_end", 30.0, float, "a number, the end of the time span", True),
         ),
     ),
     "vdpol": (
         vdpol,
-        (Param("eps", 1e-6, float, "a number, the perturbation parameter ε"),),
+        (Param("eps", 1e-6, float, "a number, the perturbation parameter ε", True),),
     ),
     "vdpolm": (
         vdpolm,
@@ -288,7 +290,7 @@ BUILTIN: dict[str, tuple[Callable[..., Problem], tuple[Param, ...]]] = {
             Param("beta", 1.0, float, "predation rate"),
             Param("gamma", 3.0, float, "predator death rate"),
             Param("delta", 1.0, float, "predator growth per prey"),
-            Param("t_end", 15.0, float, "a number, the end of the time span"),
+            Param("t_end", 15.0, float, "a number, the end of the time span", True),
         ),
     ),
 }
@@ -321,17 +323,30 @@ def builtin_problem(name: str, **params: Any) -> Problem:
             raise invalid(
                 "param", key, f"problem {name!r} takes these parameters: {allowed}"
             )
-        kwargs[key] = _parse(known[key], value) if isinstance(value, str) else value
+        spec = known[key]
+        kwargs[key] = (
+            _parse(spec, value) if isinstance(value, str) else _finite(spec, value)
+        )
     return factory(**kwargs)
 
 
 def _parse(spec: Param, text: str) -> Any:
     try:
-        return spec.parse(text)
+        value = spec.parse(text)
     except ValueError:
         raise invalid(
             "param", f"{spec.name}={text}", f"{spec.name} must be {spec.help}"
         ) from None
+    return _finite(spec, value)
+
+
+def _finite(spec: Param, value: Any) -> Any:
+    values = value if isinstance(value, tuple) else (value,)
+    if not all(math.isfinite(float(v)) for v in values):
+        raise invalid("param", f"{spec.name}={value}", f"{spec.name} must be finite")
+    if spec.positive and not all(float(v) > 0 for v in values):
+        raise invalid("param", f"{spec.name}={value}", f"{spec.name} must be > 0")
+    return value
 
 
 def reference_path() -> Path:

@@ -106,6 +106,10 @@ def _as_problem(obj: Any, spec: str, params: dict[str, Any]) -> Problem:
             f"calling it failed ({error}); NAME must be an odediag.Problem or a "
             "callable that returns one when called without arguments",
         ) from None
+    except Exception as error:
+        raise OdediagInputError(
+            f"calling {spec} failed: {type(error).__name__}: {error}"
+        ) from None
     if not isinstance(made, Problem):
         raise invalid(
             "problem",

@@ -52,10 +52,10 @@ def trace_problem(
     Returns
     -------
     Trace
-        Also returned when the solve failed: look at ``trace.status``. Input
-        errors raise :class:`~odediag.OdediagInputError`.
+        Also returned when the solve failed or Ctrl-C stopped it: look at
+        ``trace.status``. Input errors raise :class:`~odediag.OdediagInputError`.
     """
-    from odediag._errors import SolveError
+    from odediag._errors import SolveError, SolveInterrupted
 
     check_method(method)
     for name, tol in (("rtol", rtol), ("atol", atol)):
@@ -82,13 +82,15 @@ def trace_problem(
             problem=problem.name,
             progress=progress,
         )
-    except SolveError as error:
+    except (SolveError, SolveInterrupted) as error:
         return error.trace
     return trace
 
 
 def check_method(method: str) -> str:
     """Raise :class:`~odediag.OdediagInputError` unless ``method`` is traceable."""
+    if not isinstance(method, str) or not method:
+        raise invalid("method", method, f"give one of {', '.join(METHODS)}")
     if method.startswith(SCIPY_PREFIX):
         name = method[len(SCIPY_PREFIX) :]
         if name not in SCIPY_METHODS:

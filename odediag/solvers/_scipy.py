@@ -44,6 +44,7 @@ Known gaps
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,7 +57,7 @@ from scipy.integrate._ivp.ivp import METHODS as _SCIPY_METHODS
 from scipy.integrate._ivp.lsoda import LSODA
 from scipy.integrate._ivp.radau import Radau
 
-from odediag._errors import OdediagInputError, SolveError, invalid
+from odediag._errors import OdediagInputError, SolveError, SolveInterrupted, invalid
 from odediag._versions import versions
 from odediag.problems import Problem, validate_t_span
 from odediag.solvers._scipy_jacobian import SpectrumJacobian, spectrum_jacobian
@@ -142,6 +143,7 @@ def solve_ivp(
     """
     method_class = _method_class(method)
     _validate(spectrum, max_steps)
+    validate_span_and_tolerances(t_span, options)
     jacobian = None
     if spectrum:
         n = np.size(y0)
@@ -247,6 +249,11 @@ def _traced_solve(
         result = scipy.integrate.solve_ivp(
             fun, t_span, y0, method=solver_class, **scipy_kwargs, **options
         )
+    except KeyboardInterrupt:
+        if recording.solver is not None:
+            trace.nfe = int(recording.solver.nfev)
+        trace.finish("interrupted", "stopped by Ctrl-C; the steps so far are kept")
+        raise SolveInterrupted(trace) from None
     except Exception as error:
         _raise_from_exception(error, recording)
     if dense_output_differs(method_class) and result.sol is not None:
@@ -271,6 +278,25 @@ def _method_class(method) -> type[OdeSolver]:
         method,
         f"choose one of {', '.join(SCIPY_METHODS)} or pass an OdeSolver subclass",
     )
+
+
+def validate_span_and_tolerances(t_span, options: dict) -> None:
+    """One-line errors for what SciPy would reject late or loop forever on."""
+    try:
+        t0, t1 = (float(v) for v in t_span)
+    except (TypeError, ValueError):
+        raise invalid("t_span", t_span, "give two times (t0, t1)") from None
+    if not (math.isfinite(t0) and math.isfinite(t1)) or t0 == t1:
+        raise invalid("t_span", t_span, "give two different finite times")
+    for name in ("rtol", "atol"):
+        if name not in options:
+            continue
+        try:
+            values = np.asarray(options[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise invalid(name, options[name], "give a positive number") from None
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise invalid(name, options[name], "tolerances must be finite and >= 0")
 
 
 def _validate(spectrum, max_steps) -> None:

@@ -21,7 +21,7 @@ from torch import nn
 from torchdiffeq._impl.odeint import SOLVERS
 from torchdiffeq._impl.rk_common import RKAdaptiveStepsizeODESolver
 
-from odediag._errors import OdediagInputError, SolveError, invalid
+from odediag._errors import OdediagInputError, SolveError, SolveInterrupted, invalid
 from odediag._versions import versions
 from odediag.solvers import _hooks
 from odediag.solvers._recording import Recording, StopSolve
@@ -100,7 +100,7 @@ def odeint(
         steps, an exception in ``func``); ``error.trace`` holds every step
         recorded until then.
     """
-    method = _validate(y0, rtol, atol, method, spectrum, max_steps)
+    method = _validate(y0, t, rtol, atol, method, spectrum, max_steps, batched)
     wrapped, recording = _instrument(
         func,
         y0,
@@ -160,7 +160,9 @@ def odeint_adjoint(
     solve; ``trace.backward`` records the adjoint solve, filled in when the
     backward pass runs (its steps, their error ratios and its NFE).
     """
-    method = _validate(y0, rtol, atol, method, spectrum, max_steps)
+    method = _validate(y0, t, rtol, atol, method, spectrum, max_steps, batched)
+    if adjoint_method is not None:
+        _validate(y0, t, rtol, atol, adjoint_method, False, None)
     if adjoint_params is None and not isinstance(func, nn.Module):
         raise invalid(
             "func",
@@ -210,8 +212,12 @@ def odeint_adjoint(
 # ---------------------------------------------------------------------------
 
 
-def _validate(y0, rtol, atol, method, spectrum, max_steps) -> str:
+def _validate(y0, t, rtol, atol, method, spectrum, max_steps, batched=None) -> str:
+    _validate_state(y0)
+    _validate_times(t)
     method = "dopri5" if method is None else method
+    if not isinstance(method, str):
+        raise invalid("method", method, f"give a name: one of {', '.join(METHODS)}")
     if method == "scipy_solver":
         raise invalid(
             "method", method, "use odediag.solve_ivp to trace SciPy's methods"
@@ -219,11 +225,19 @@ def _validate(y0, rtol, atol, method, spectrum, max_steps) -> str:
     if method not in METHODS:
         raise invalid("method", method, f"choose one of {', '.join(METHODS)}")
     for name, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, str):
+            raise invalid(name, tol, "give a number, not a string")
         values = np.asarray(_scalar_or_list(tol))
         if not np.isfinite(values).all() or (values < 0).any():
             raise invalid(name, tol, "tolerances must be finite and non-negative")
-    if max_steps is not None and max_steps < 1:
-        raise invalid("max_steps", max_steps, "give a positive number of steps")
+    if max_steps is not None and (
+        isinstance(max_steps, bool)
+        or not isinstance(max_steps, int | np.integer)
+        or max_steps < 1
+    ):
+        raise invalid("max_steps", max_steps, "give a positive whole number of steps")
+    if batched is not None and not isinstance(batched, bool):
+        raise invalid("batched", batched, "pass True, False or None (automatic)")
     if spectrum and not isinstance(y0, torch.Tensor):
         raise invalid(
             "spectrum",
@@ -244,6 +258,36 @@ class _Options:
     stiffness_estimate: bool
     problem: str
     progress: Callable[[float], None] | None
+
+
+def _validate_state(y0) -> None:
+    parts = y0 if isinstance(y0, tuple) else (y0,)
+    if not parts or not all(isinstance(p, torch.Tensor) for p in parts):
+        raise invalid(
+            "y0",
+            type(y0).__name__,
+            "give a torch.Tensor (or a tuple of them), e.g. torch.as_tensor(y0)",
+        )
+    for part in parts:
+        if not torch.is_floating_point(part) and not torch.is_complex(part):
+            raise invalid("y0", part.dtype, "the state must be floating point")
+        if part.numel() == 0:
+            raise invalid("y0", tuple(part.shape), "the state needs at least one value")
+        if not bool(torch.isfinite(part).all()):
+            raise invalid("y0", "non-finite", "every initial value must be finite")
+
+
+def _validate_times(t) -> None:
+    if not isinstance(t, torch.Tensor) or t.ndim != 1 or len(t) < 1:
+        raise invalid(
+            "t",
+            t if not isinstance(t, torch.Tensor) else tuple(t.shape),
+            "give a 1-D tensor of output times, e.g. torch.tensor([0.0, 1.0])",
+        )
+    if not torch.is_floating_point(t):
+        raise invalid("t", t.dtype, "times must be floating point, e.g. t.double()")
+    if not bool(torch.isfinite(t).all()):
+        raise invalid("t", t.tolist(), "every time must be finite")
 
 
 def _instrument(func, y0, t, rtol, atol, method, module: bool, options: _Options):
@@ -276,8 +320,17 @@ def _jacobian_function(func, jac, batched):
 
     def analytic(t0, y0):
         with torch.no_grad():
-            J = jac(t0, y0.detach())
-        return J.reshape(-1, *J.shape[-2:]) if J.ndim > 2 else J[None]
+            J = torch.as_tensor(jac(t0, y0.detach()))
+        n = y0.shape[0] if batched else 1
+        D = y0[0].numel() if batched else y0.numel()
+        if J.numel() != n * D * D:
+            raise invalid(
+                "jac",
+                f"output of shape {tuple(J.shape)}",
+                f"expected ({n}, {D}, {D}) for this state"
+                + (f" or ({D}, {D})" if n == 1 else ""),
+            )
+        return J.reshape(n, D, D)
 
     return analytic
 
@@ -337,6 +390,11 @@ def _run(solve, wrapped, recording: Recording):
         solution = solve()
     except StopSolve as stop:
         _fail(wrapped, recording, stop.status, stop.message, None)
+    except KeyboardInterrupt:
+        recording.finish_rows()
+        wrapped.phase = "done"
+        trace.finish("interrupted", "stopped by Ctrl-C; the steps so far are kept")
+        raise SolveInterrupted(trace) from None
     except AssertionError as error:
         status = next((s for key, s in _FAILURES if key in str(error)), "failed")
         _fail(wrapped, recording, status, f"torchdiffeq stopped: {error}", error)

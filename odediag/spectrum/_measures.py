@@ -53,6 +53,9 @@ def spectral_measures(J: np.ndarray) -> dict[str, np.ndarray]:
     S is NaN when no mode decays (nothing can make the problem stiff).
     """
     J = np.asarray(J, dtype=np.float64)
+    finite = np.isfinite(J).all(axis=(-2, -1))
+    if not finite.all():
+        return _with_nan_where_nonfinite(J, finite)
     eig = np.linalg.eigvals(J)
     eig = _sorted_by_real_part(eig)
     sigma = np.linalg.svd(J, compute_uv=False)
@@ -68,6 +71,23 @@ def spectral_measures(J: np.ndarray) -> dict[str, np.ndarray]:
         "spectral_radius": radius,
         "stiffness_ratio": stiffness_ratio(eig.real, sigma[..., 0]),
     }
+
+
+def _with_nan_where_nonfinite(J: np.ndarray, finite: np.ndarray):
+    """Measures of the finite matrices; NaN for those with inf or NaN entries."""
+    d = J.shape[-1]
+    out = {
+        name: np.full(J.shape[:-2] + ((d,) if name in _PER_MODE else ()), np.nan)
+        for name in _PER_MODE + _PER_MATRIX
+    }
+    if finite.any():
+        for name, values in spectral_measures(J[finite]).items():
+            out[name][finite] = values
+    return out
+
+
+_PER_MODE = ("eig_real", "eig_imag", "singular_value")
+_PER_MATRIX = ("condition_number", "spectral_radius", "stiffness_ratio")
 
 
 def _sorted_by_real_part(eig: np.ndarray) -> np.ndarray:

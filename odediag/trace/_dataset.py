@@ -44,7 +44,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 REQUIRED = ("t", "h", "accepted", "error_ratio", "nfe")
-STATUSES = ("success", "max_steps", "step_underflow", "nonfinite", "failed")
+STATUSES = (
+    "success",
+    "max_steps",
+    "step_underflow",
+    "nonfinite",
+    "failed",
+    "interrupted",
+)
 
 
 def build_dataset(
