@@ -57,6 +57,10 @@ def trace_problem(
     """
     from odediag._errors import SolveError, SolveInterrupted
 
+    if not isinstance(problem, Problem):
+        raise invalid(
+            "problem", problem, "give an odediag.Problem (see odediag.builtin_problem)"
+        )
     check_method(method)
     for name, tol in (("rtol", rtol), ("atol", atol)):
         if not tol > 0:

@@ -149,7 +149,11 @@ def load_trace(path: str | os.PathLike) -> xr.Dataset:
         For a missing file, a file that is not netCDF, a netCDF file that is
         not an odediag trace, or an empty trace.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise invalid("trace file", path, "give the path of a netCDF trace")
     path = Path(path)
+    if path.is_dir():
+        raise invalid("trace file", str(path), "it is a directory; give a trace file")
     if not path.is_file():
         raise invalid("trace file", str(path), "no such file; check the path")
     try:
