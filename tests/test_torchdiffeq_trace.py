@@ -489,3 +489,19 @@ def test_keyboard_interrupt_carries_the_partial_trace():
         odediag.odeint(f, torch.ones(1).double(), torch.tensor([0.0, 1e3]).double())
     assert caught.value.trace.status == "interrupted"
     assert caught.value.trace.n_steps > 5
+
+
+def test_callers_own_step_callbacks_still_run():
+    class WithCallbacks:
+        def __init__(self):
+            self.accepted = 0
+
+        def __call__(self, t, y):
+            return -y
+
+        def callback_accept_step(self, t0, y0, dt):
+            self.accepted += 1
+
+    func = WithCallbacks()
+    _, trace = odediag.odeint(func, torch.ones(1).double(), T)
+    assert func.accepted == trace.n_accepted > 0

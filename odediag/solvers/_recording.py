@@ -8,7 +8,7 @@ import torch
 
 from odediag._errors import SolveError
 from odediag.solvers import _hooks
-from odediag.solvers._stages import StageBuffer, has_two_final_stages, stage_weights
+from odediag.solvers._stages import StageBuffer, has_two_final_stages
 from odediag.trace import Trace
 
 
@@ -84,14 +84,15 @@ class Recording:
             self.trace.finish("success", "the adjoint solve ran back to t0")
         if not self.adaptive:
             self._close_fixed_step()
-        self._check_can_step(t0, y0, dt)
-        self._open = [_value(t0), _value(dt), math.nan, None]
+        t, h = _value(t0), _value(dt)
+        self._check_can_step(t, h, y0)
+        self._open = [t, h, math.nan, None]
         if self.adaptive:
             _hooks.set_current(self)
         elif self.jacobian is not None:
             self._record_jacobian(self.trace.n_steps, t0, y0)
         if not self.adaptive and self.progress is not None:
-            self.progress(_value(t0))
+            self.progress(t)
 
     def accept(self, t0, y0, dt) -> None:
         _hooks.set_current(None)
@@ -147,18 +148,18 @@ class Recording:
             self._tableau = tableau
             self._stages = None
             if has_two_final_stages(tableau):
-                self._stages = StageBuffer(stage_weights(tableau), self.batched)
+                self._stages = StageBuffer(tableau, self.batched)
         if self._stages is not None:
             self._open[3] = result[3]
 
     # -- helpers ---------------------------------------------------------
 
-    def _check_can_step(self, t0, y0, dt) -> None:
+    def _check_can_step(self, t: float, h: float, y0) -> None:
         if self.max_steps is not None and self.trace.n_steps >= self.max_steps:
             raise StopSolve(
                 "max_steps",
                 f"stopped after {self.max_steps} attempted steps at "
-                f"t = {_value(t0):.6g}; "
+                f"t = {t:.6g}; "
                 "raise max_steps or use a method suited to stiff problems",
                 self.trace,
             )
@@ -166,15 +167,15 @@ class Recording:
         if not self.adaptive and not _all_finite(y0):
             raise StopSolve(
                 "nonfinite",
-                f"the state became non-finite at t = {_value(t0):.6g}; the dynamics "
+                f"the state became non-finite at t = {t:.6g}; the dynamics "
                 "blow up there or the step was unstable",
                 self.trace,
             )
-        if self.adaptive and not _value(t0) + _value(dt) > _value(t0):
+        if self.adaptive and not t + h > t:
             raise StopSolve(
                 "step_underflow",
-                f"the step size underflowed (h = {_value(dt):.3g}) at "
-                f"t = {_value(t0):.6g}; "
+                f"the step size underflowed (h = {h:.3g}) at "
+                f"t = {t:.6g}; "
                 "the problem is likely stiff or singular there",
                 self.trace,
             )

@@ -75,8 +75,8 @@ def hairer_h_lambda(k: np.ndarray, weights: np.ndarray, batched: bool) -> np.nda
 class StageBuffer:
     """Stages of accepted steps, reduced to Hairer estimates in batches."""
 
-    def __init__(self, weights: torch.Tensor, batched: bool):
-        self.weights = weights.to(torch.float64).cpu().numpy()
+    def __init__(self, tableau, batched: bool):
+        self.tableau = tableau
         self.batched = batched
         self._rows: list[int] = []
         self._stages: list[torch.Tensor] = []
@@ -96,6 +96,7 @@ class StageBuffer:
             return
         with torch.no_grad():
             k = torch.stack(self._stages).to(torch.float64).cpu().numpy()
-        values = hairer_h_lambda(k, self.weights, self.batched)
+        weights = stage_weights(self.tableau).to(torch.float64).cpu().numpy()
+        values = hairer_h_lambda(k, weights, self.batched)
         log.set_rows("hairer_h_lambda", np.asarray(self._rows), values)
         self._rows, self._stages, self._bytes = [], [], 0

@@ -16,6 +16,12 @@ from torch import nn
 
 from odediag.solvers._recording import Recording
 
+_CALLBACK_NAMES = tuple(
+    f"callback_{event}{suffix}"
+    for event in ("step", "accept_step", "reject_step")
+    for suffix in ("", "_adjoint")
+)
+
 
 class _Counting:
     """Shared state and the evaluation counter."""
@@ -23,6 +29,12 @@ class _Counting:
     def _setup(self, func: Callable, recording: Recording) -> None:
         self.func = func
         self.recording = recording
+        # The caller's own callbacks, looked up once, called after ours.
+        self._user_callbacks = {
+            name: getattr(func, name)
+            for name in _CALLBACK_NAMES
+            if callable(getattr(func, name, None))
+        }
         self.backward_recording: Recording | None = None
         self.phase = "forward"
 
@@ -41,7 +53,7 @@ class _Counting:
             self.recording.trace.nfe_vjp += 1
 
     def _forward_user(self, name, t0, y0, dt):
-        callback = getattr(self.func, name, None)
+        callback = self._user_callbacks.get(name)
         if callback is not None:
             callback(t0, y0, dt)
 
