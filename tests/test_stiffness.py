@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -291,6 +292,68 @@ def test_implicit_trace_is_stiff_where_steps_exceed_explicit_stability(h_lambda,
     verdict = analyse(make_trace([h_lambda] * 10, method="scipy:Radau"))
     assert verdict.stiff is stiff
     assert ("keep an implicit method" in verdict.recommendation) is stiff
+
+
+# --- inputs that are not (usable) traces ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda: make_trace([-1.0] * 3).isel(step=slice(0, 0)), "empty trace"),
+        (lambda: "trace.nc", "load_trace"),
+        (lambda: None, "xarray.Dataset"),
+        (lambda: xr.Dataset({"x": ("a", [1.0])}), "not an odediag trace"),
+    ],
+    ids=["empty", "path", "none", "foreign"],
+)
+def test_analyse_rejects_what_is_not_a_trace_in_one_line(make_input, message):
+    with pytest.raises(OdediagInputError, match=message) as error:
+        analyse(make_input())
+    assert "\n" not in str(error.value)
+
+
+def test_analyse_takes_the_trace_object_of_a_solve():
+    y0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    _, trace = odediag.odeint(lambda t, y: -y, y0, t, spectrum=True)
+    verdict = analyse(trace)
+    assert verdict.stiff is False and verdict.n_steps == trace.n_steps
+
+
+@pytest.mark.parametrize("spectrum", [True, False], ids=["spectrum", "no-spectrum"])
+def test_all_rejected_trace_gives_a_verdict_without_warnings(spectrum):
+    z = [-2.0] * 6 if spectrum else None
+    trace = make_trace(z, accepted=[False] * 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verdict = analyse(trace)
+    assert verdict.stiff is None and verdict.n_accepted == 0
+    assert any("accepted no step" in note for note in verdict.notes)
+
+
+def test_unknown_method_with_spectrum_says_its_region_is_unknown():
+    verdict = analyse(make_trace([-0.95 * DOPRI5_BOUND] * 10, method="bogus"))
+    assert verdict.evidence == "rejections" and verdict.margin is None
+    assert any("region of method 'bogus' is unknown" in n for n in verdict.notes)
+    assert not any("no Jacobian spectrum" in n for n in verdict.notes)
+
+
+def test_trace_without_step_sizes_sets_its_spectrum_aside():
+    trace = make_trace([-0.95 * DOPRI5_BOUND] * 10)
+    trace["h"][:] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verdict = analyse(trace)
+    assert verdict.evidence == "rejections" and verdict.margin is None
+    assert any("no finite step size h" in n for n in verdict.notes)
+
+
+def test_steps_without_h_end_where_the_next_step_starts():
+    trace = make_trace(accepted=[True] * 10, hairer=[3.3] * 10)
+    trace["h"][:] = np.nan
+    [[start, end]] = analyse(trace).stiff_intervals
+    assert (start, end) == (0.0, pytest.approx(0.1))
 
 
 # --- real solves against LSODA's switch ------------------------------------

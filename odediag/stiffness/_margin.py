@@ -144,7 +144,7 @@ def _regions_by_step(trace: xr.Dataset, region: AbstractStabilityRegion | None):
     if single is not None:
         yield np.ones(n_step, bool), single
         return
-    if not _known(trace) or "order" not in trace:
+    if not is_known_method(trace) or "order" not in trace:
         return
     method = canonical_name(str(trace.attrs["method"]))
     orders = trace["order"].values
@@ -159,7 +159,8 @@ def _regions_by_step(trace: xr.Dataset, region: AbstractStabilityRegion | None):
             yield mask, stability_region(method, int(order), lsoda_method=mode)
 
 
-def _known(trace: xr.Dataset) -> bool:
+def is_known_method(trace: xr.Dataset) -> bool:
+    """Whether odediag knows the stability region(s) of the trace's method."""
     try:
         canonical_name(str(trace.attrs.get("method", "")))
     except OdediagInputError:

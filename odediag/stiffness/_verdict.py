@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from odediag.stability import stability_region
+from odediag._errors import invalid
+from odediag.stability import method_names, stability_region
 from odediag.stability._methods import TORCHDIFFEQ_FIXED
 from odediag.stiffness._margin import (
     STABILITY_THRESHOLD,
     has_spectrum,
     is_implicit,
+    is_known_method,
     stability_limited,
     stability_margin,
     step_region,
@@ -26,6 +29,7 @@ from odediag.stiffness._patterns import (
     hairer_stiff_steps,
     longest_alternation,
 )
+from odediag.trace import Trace, check_trace
 
 # An implicit method's step counts as stiff when a decaying mode's h·λ lies
 # beyond the stability region of an explicit reference method: the implicit
@@ -148,14 +152,16 @@ def _json_safe(value: Any) -> Any:
 
 
 def analyse(
-    trace: xr.Dataset, threshold: float = STABILITY_THRESHOLD
+    trace: xr.Dataset | Trace, threshold: float = STABILITY_THRESHOLD
 ) -> StiffnessVerdict:
     """Decide whether a traced solve was stiff and what stiffness cost it.
 
     Parameters
     ----------
     trace
-        A trace Dataset (``docs/trace-schema.md``), from any method.
+        A trace Dataset (``docs/trace-schema.md``), from any method, or the
+        :class:`~odediag.Trace` a solve returned. A file is read with
+        :func:`odediag.load_trace` first.
     threshold
         Fraction of the stability boundary at which a step counts as
         stability-limited; see :func:`stability_limited`.
@@ -163,6 +169,12 @@ def analyse(
     Returns
     -------
     StiffnessVerdict
+
+    Raises
+    ------
+    OdediagInputError
+        When ``trace`` is not a trace (a path, None, a foreign Dataset), holds
+        no step, or ``threshold`` is not in (0, 1].
 
     Notes
     -----
@@ -186,16 +198,18 @@ def analyse(
     merged and those with fewer than
     :data:`~odediag.stiffness._patterns.MIN_INTERVAL_STEPS` flagged steps
     dropped. The solve is stiff when one interval remains.
+
+    A spectrum that cannot be placed against a stability region (a method
+    odediag knows no region for, or no step size recorded) is set aside, and
+    the steps are flagged as for a trace without one; the notes say so.
     """
+    trace = _as_trace_dataset(trace)
+    if not 0 < threshold <= 1:
+        raise invalid("threshold", threshold, "use a fraction in (0, 1], e.g. 0.8")
     accepted = trace["accepted"].values.astype(bool)
     flags, evidence = _flag_steps(trace, threshold)
-    signed_h = trace["h"].values * _direction(trace)
-    intervals = _clip_to_span(
-        flagged_intervals(
-            trace["t"].values[accepted], signed_h[accepted], flags[accepted]
-        ),
-        trace,
-    )
+    t, signed_h = _accepted_steps(trace)
+    intervals = _clip_to_span(flagged_intervals(t, signed_h, flags[accepted]), trace)
     stiff = bool(intervals) if evidence != "none" else None
     cost = _step_cost(trace)
     within = _within(trace["t"].values, intervals)
@@ -215,7 +229,7 @@ def analyse(
         n_accepted=n_accepted,
         n_rejected=int(accepted.size - n_accepted),
         nfe_total=int(trace.attrs.get("nfe_total", cost.sum())),
-        rejection_rate=float(1 - n_accepted / accepted.size),
+        rejection_rate=_share(accepted.size - n_accepted, accepted.size),
         longest_alternation=longest_alternation(accepted),
         stability_limited_fraction=_fraction(flags.sum(), n_accepted, evidence),
         nfe_stability_limited_fraction=_fraction(
@@ -230,9 +244,50 @@ def analyse(
         recommendation="",
         **spectral,
     )
-    verdict.recommendation = _recommend(verdict)
+    verdict.recommendation = _recommend(trace, verdict)
     verdict.notes = _notes(trace, verdict)
     return verdict
+
+
+def _as_trace_dataset(trace: Any) -> xr.Dataset:
+    """The Dataset view of ``trace``, checked to be a non-empty trace."""
+    if isinstance(trace, Trace):
+        trace = trace.to_dataset()
+    if isinstance(trace, str | os.PathLike):
+        raise invalid(
+            "trace",
+            str(trace),
+            "a file name, not a trace; read it with odediag.load_trace first",
+        )
+    if not isinstance(trace, xr.Dataset):
+        raise invalid(
+            "trace",
+            type(trace).__name__,
+            "pass an xarray.Dataset trace or the odediag.Trace of a solve",
+        )
+    check_trace(trace, "trace")
+    return trace
+
+
+def _share(part: float, whole: float) -> float:
+    """part / whole, NaN when whole is 0."""
+    return float(part / whole) if whole else math.nan
+
+
+def _accepted_steps(trace: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Start and signed size of each accepted step.
+
+    Where h is missing (NaN), the step runs to the start of the next accepted
+    step, and the last one to ``t_end``.
+    """
+    accepted = trace["accepted"].values.astype(bool)
+    t = trace["t"].values[accepted].astype(np.float64)
+    h = trace["h"].values[accepted] * _direction(trace)
+    missing = ~np.isfinite(h)
+    if missing.any():
+        end = float(trace.attrs.get("t_end", t[-1] if t.size else np.nan))
+        h = np.where(missing, np.diff(t, append=end), h)
+    return t, h
 
 
 def _direction(trace: xr.Dataset) -> float:
@@ -267,14 +322,16 @@ def _clip_to_span(intervals: list[Interval], trace: xr.Dataset) -> list[Interval
 def _flag_steps(trace: xr.Dataset, threshold: float) -> tuple[np.ndarray, str]:
     """Per-step stiff flags (False at rejected steps) and the evidence used."""
     accepted = trace["accepted"].values.astype(bool)
+    if not accepted.any():
+        return np.zeros_like(accepted), "none"
+    if _spectrum_gap(trace):
+        return _flag_steps(trace.drop_vars(["eig_real", "eig_imag"]), threshold)
     implicit = is_implicit(trace)
     if has_spectrum(trace) and implicit:
         reference = stability_region(EXPLICIT_REFERENCE)
         beyond = (stability_margin(trace, reference) >= 1).any("sample").values
         return beyond & accepted, "spectrum"
     if not implicit and (has_spectrum(trace) or _has_hairer(trace)):
-        if has_spectrum(trace) and step_region(trace) is None:
-            return np.zeros_like(accepted), "none"
         limited = stability_limited(trace, threshold)
         return limited.values, limited.attrs["evidence"]
     if "lsoda_method" in trace:
@@ -282,6 +339,25 @@ def _flag_steps(trace: xr.Dataset, threshold: float) -> tuple[np.ndarray, str]:
     if implicit:
         return np.zeros_like(accepted), "none"
     return _alternation_flags(accepted), "rejections"
+
+
+def _spectrum_gap(trace: xr.Dataset) -> str:
+    """Why the trace's spectrum cannot be set against a stability region, or ""."""
+    if not has_spectrum(trace):
+        return ""
+    method = str(trace.attrs.get("method", ""))
+    if not is_implicit(trace) and step_region(trace) is None:
+        return (
+            f"the stability region of method {method!r} is unknown to odediag, so "
+            "the recorded h·λ cannot be set against it"
+        )
+    accepted = trace["accepted"].values.astype(bool)
+    if accepted.any() and not np.isfinite(trace["h"].values[accepted]).any():
+        return (
+            "the trace records no finite step size h at its accepted steps, so "
+            f"h·λ cannot be set against {method}'s stability region"
+        )
+    return ""
 
 
 def _has_hairer(trace: xr.Dataset) -> bool:
@@ -362,7 +438,7 @@ def _spectral_summaries(
     region = step_region(trace)
     if is_implicit(trace):
         region = stability_region(EXPLICIT_REFERENCE)
-    if region is not None:
+    if region is not None and not _spectrum_gap(trace):
         margin = stability_margin(trace, region).values[accepted]
         result["margin"] = _summary(_row_max(margin))
         result["margin_method"] = region.name
@@ -400,6 +476,8 @@ def _growing_modes(trace: xr.Dataset) -> dict[str, float] | None:
     real = trace["eig_real"].values[accepted]
     imag = trace["eig_imag"].values[accepted]
     n = real.shape[0]
+    if n == 0 or real.size == 0:
+        return None
     real, modulus = real.reshape(n, -1), np.hypot(real, imag).reshape(n, -1)
     known = ~np.isnan(modulus).all(axis=1)
     if not known.any():
@@ -432,13 +510,10 @@ def _hairer_summary(trace: xr.Dataset) -> dict[str, Any] | None:
     return summary
 
 
-def _recommend(v: StiffnessVerdict) -> str:
+def _recommend(trace: xr.Dataset, v: StiffnessVerdict) -> str:
     """One sentence a newcomer can act on, with the evidence numbers in it."""
     if v.stiff is None:
-        return (
-            "cannot tell whether the problem is stiff from this trace; trace it "
-            "again with the Jacobian spectrum (--spectrum)"
-        )
+        return _undetermined(trace, v)
     share = v.stability_limited_fraction or 0.0
     nfe_share = v.nfe_stability_limited_fraction or 0.0
     if v.implicit and v.stiff:
@@ -465,9 +540,46 @@ def _recommend(v: StiffnessVerdict) -> str:
     )
 
 
+def _undetermined(trace: xr.Dataset, v: StiffnessVerdict) -> str:
+    """The recommendation when the trace holds no evidence either way."""
+    if v.n_accepted == 0:
+        return (
+            "cannot tell whether the problem is stiff: the solver accepted no "
+            "step; check why the solve stopped (its status and message), then "
+            "loosen the tolerances or check the dynamics near the start"
+        )
+    if not is_known_method(trace):
+        return (
+            "cannot tell whether the problem is stiff from this trace: the "
+            f"stability region of method {v.method!r} is unknown; trace it again "
+            f"with a method odediag knows ({', '.join(method_names())}) and "
+            "--spectrum"
+        )
+    if has_spectrum(trace):
+        return (
+            "cannot tell whether the problem is stiff from this trace: "
+            f"{_spectrum_gap(trace)}; trace it again with --spectrum"
+        )
+    return (
+        "cannot tell whether the problem is stiff from this trace; trace it "
+        "again with the Jacobian spectrum (--spectrum)"
+    )
+
+
 def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
     notes = []
-    if v.evidence in ("hairer", "lsoda", "rejections", "none"):
+    gap = _spectrum_gap(trace)
+    if v.n_accepted == 0:
+        notes.append("the solver accepted no step, so no step can be attributed")
+    elif gap:
+        notes.append(
+            f"{gap}; the step attribution rests on {_EVIDENCE_WORDS[v.evidence]}"
+        )
+    elif not is_known_method(trace):
+        notes.append(
+            f"the stability region of method {v.method!r} is unknown to odediag"
+        )
+    if v.n_accepted and not has_spectrum(trace):
         notes.append(
             "no Jacobian spectrum in this trace: the step attribution rests on "
             f"{_EVIDENCE_WORDS[v.evidence]}; trace again with --spectrum "
@@ -484,7 +596,7 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
             f"{v.longest_alternation} attempts in a row alternated between accepted "
             f"and rejected: {cause}"
         )
-    if v.method in TORCHDIFFEQ_FIXED and has_spectrum(trace):
+    if v.method in TORCHDIFFEQ_FIXED and has_spectrum(trace) and v.stiff is not None:
         notes.append(_fixed_grid_note(trace))
     if v.method == "scipy:LSODA":
         notes.append(
@@ -495,8 +607,6 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
         notes.append(
             f"the solve did not finish: {trace.attrs.get('message', v.status)}"
         )
-    if v.evidence == "spectrum" and not v.implicit and step_region(trace) is None:
-        notes.append(f"odediag knows no stability region for method {v.method!r}")
     return notes
 
 
