@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -235,3 +236,43 @@ def test_html_caption_explains_growing_modes(tmp_path):
 def test_margin_line_names_its_statistics(stiff_trace):
     text = " ".join(report_text(stiff_trace, analyse(stiff_trace)).split())
     assert "largest decaying mode per step (median / p90 / max):" in text
+
+
+def _unknown_method():
+    return make_trace([-0.95 * DOPRI5_BOUND] * 10, method="bogus")
+
+
+def _no_step_sizes():
+    trace = make_trace([-0.95 * DOPRI5_BOUND] * 10)
+    trace["h"][:] = np.nan
+    return trace
+
+
+def _all_rejected():
+    return make_trace([-2.0] * 6, accepted=[False] * 6)
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_unknown_method, "region of method 'bogus' is unknown"),
+        (_no_step_sizes, "no finite step size h"),
+        (_all_rejected, "accepted no step"),
+    ],
+    ids=["unknown-method", "no-step-sizes", "all-rejected"],
+)
+def test_report_of_a_trace_without_usable_h_lambda_says_why(make, says, tmp_path):
+    trace = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = stiffness_report(trace)
+        json.loads(stiffness_report(trace, format="json"))
+        stiffness_report(trace, tmp_path, "html")
+    assert says in " ".join(text.split())
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_h_lambda_figure_over_an_unknown_region_says_which_it_draws():
+    trace = _unknown_method()
+    fig = figure_h_lambda(trace, analyse(trace))
+    assert "that of 'bogus' is unknown" in fig.axes[0].get_title()

@@ -19,7 +19,7 @@ from matplotlib.ticker import FixedLocator, NullLocator
 
 from odediag.stability import region_grid, stability_region
 from odediag.stiffness import StiffnessVerdict, h_lambda, stability_margin
-from odediag.stiffness._margin import has_spectrum, step_region
+from odediag.stiffness._margin import has_spectrum, is_known_method, step_region
 from odediag.stiffness._verdict import GROWING_REAL_PART
 
 _ACCEPTED = "#1f77b4"
@@ -122,19 +122,22 @@ def _largest_stable_step(trace: xr.Dataset) -> np.ndarray | None:
 def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | None:
     """h·λ of every eigenvalue at accepted steps over the stability region.
 
-    Returns None without a spectrum. For methods of varying order (BDF) the
-    region of the most used order is drawn.
+    Returns None without a spectrum or without a finite h·λ (every step
+    rejected, or no step size recorded). For methods of varying order (BDF)
+    the region of the most used order is drawn; for a method whose region
+    odediag does not know, scipy:RK45's, and the title says so.
     """
     if not has_spectrum(trace):
         return None
+    accepted = trace["accepted"].values.astype(bool)
+    z = h_lambda(trace).values[accepted]
+    keep = np.isfinite(z)
+    if not keep.any():
+        return None
+    times = np.broadcast_to(trace["t"].values[accepted][:, None, None], z.shape)
     fig, ax = _figure(size=(6.4, 5.4))
     region_method, order = _drawn_region(trace, verdict)
     grid = region_grid(region_method, order=order, points=201)
-    z = h_lambda(trace).values[trace["accepted"].values.astype(bool)]
-    times = np.broadcast_to(
-        trace["t"].values[trace["accepted"].values.astype(bool)][:, None, None], z.shape
-    )
-    keep = np.isfinite(z)
     if stability_region(region_method, order).implicit:
         # The region is unbounded: shade the whole plane, then clear the
         # bounded unstable set, which the grid covers.
@@ -166,6 +169,8 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
     ax.set_xlabel("Re(h·λ)")
     ax.set_ylabel("Im(h·λ)")
     label = region_method if order is None else f"{region_method}, order {order}"
+    if not is_known_method(trace):
+        label += f" (that of {verdict.method!r} is unknown)"
     ax.set_title(
         f"h·λ at accepted steps over the stability region of {label}\n"
         "(shaded: |R(h·λ)| ≤ 1)",
@@ -177,8 +182,8 @@ def figure_h_lambda(trace: xr.Dataset, verdict: StiffnessVerdict) -> Figure | No
 
 def _scatter_modes(ax, z, times, keep, trace: xr.Dataset):
     """h·λ coloured by t; growing modes (Re λ > 0) as triangles when present."""
-    scale = np.nanmax(np.abs(np.where(keep, z, np.nan)), axis=(1, 2), keepdims=True)
-    growing = keep & (z.real > GROWING_REAL_PART * np.nan_to_num(scale))
+    scale = np.where(keep, np.abs(z), 0.0).max(axis=(1, 2), keepdims=True)
+    growing = keep & (z.real > GROWING_REAL_PART * scale)
     norm = _time_norm(trace, times[keep])
     style = {"s": 6, "cmap": "viridis", "norm": norm, "zorder": 3}
     if not growing.any():
