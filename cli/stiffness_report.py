@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ from odediag_cli._common import friendly_errors
 @click.option(
     "--output-dir",
     "-o",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="Folder for the PNG figures (and report.html); created if missing. "
     "Without it, text and json write no figures.",
@@ -64,9 +65,18 @@ def stiffness_report(
 
 
 def _make_folder(path: Path) -> None:
+    """Create the folder and check a file can be written in it, before any work."""
+    if path.exists() and not path.is_dir():
+        raise click.ClickException(
+            f"invalid --output-dir {str(path)!r}: it is a file; give a folder "
+            "for the figures"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
     except OSError as error:
-        raise click.BadParameter(
-            f"cannot create {path} ({error.strerror})", param_hint="--output-dir"
+        raise click.ClickException(
+            f"invalid --output-dir {str(path)!r}: cannot write there "
+            f"({error.strerror}); give a folder you can write to"
         ) from None

@@ -85,10 +85,17 @@ def _empty_trace(tmp_path):
     return path
 
 
+def _directory(tmp_path):
+    path = tmp_path / "traces"
+    path.mkdir()
+    return path
+
+
 @pytest.mark.parametrize(
     ("make_input", "message"),
     [
         (_missing, "no such file"),
+        (_directory, "is a directory; give a trace file"),
         (_not_netcdf, "not a netCDF file"),
         (_not_a_trace, "not an odediag trace"),
         (_no_step_size, "missing h"),
@@ -115,3 +122,30 @@ def test_stiff_intervals_stay_inside_the_traced_span(runner, tmp_path):
     args = ["stiffness-report", str(tmp_path / "short.nc"), "-f", "json"]
     summary = json.loads(runner.invoke(cli, args).output)
     assert summary["stiff_intervals"][-1][1] == 0.49
+
+
+def _file_as_folder(tmp_path):
+    path = tmp_path / "out"
+    path.write_text("x")
+    return path
+
+
+def _folder_under_a_file(tmp_path):
+    (tmp_path / "sub").write_text("x")
+    return tmp_path / "sub" / "out"
+
+
+@pytest.mark.parametrize(
+    ("make_folder", "message"),
+    [(_file_as_folder, "it is a file"), (_folder_under_a_file, "cannot write")],
+)
+def test_unusable_output_dir_is_one_line(
+    runner, stiff_file, tmp_path, make_folder, message
+):
+    folder = make_folder(tmp_path)
+    result = runner.invoke(
+        cli, ["stiffness-report", str(stiff_file), "-o", str(folder)]
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "--output-dir" in lines[0]
