@@ -1,9 +1,11 @@
 """The moons data, the MLP field and its Jacobian, the classifier, checkpoints."""
 
+import math
+
 import pytest
 import torch
 
-from odediag import OdediagInputError
+from odediag import OdediagInputError, SolveError
 from odediag.models import (
     ACTIVATIONS,
     MLPDynamics,
@@ -44,10 +46,45 @@ def test_moons_data_is_the_same_for_the_same_configuration():
     assert a.y_test.float().mean().item() == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("n_samples, noise", [(5, 0.1), (100, -0.1)])
-def test_moons_config_rejects_bad_values(n_samples, noise):
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"n_samples": 5},
+        {"n_samples": 100.5},
+        {"noise": -0.1},
+        {"noise": math.nan},
+        {"noise": math.inf},
+        {"seed": -1},
+        {"seed": 2**32},
+        {"test_fraction": math.nan},
+    ],
+)
+def test_moons_config_rejects_bad_values(values):
     with pytest.raises(OdediagInputError):
-        MoonsConfig(n_samples=n_samples, noise=noise)
+        MoonsConfig(**values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"rtol": math.nan},
+        {"atol": math.inf},
+        {"t_end": math.nan},
+        {"width": 8.5},
+        {"max_steps": 0},
+        {"n_classes": 1},
+    ],
+)
+def test_model_config_rejects_bad_values(values):
+    with pytest.raises(OdediagInputError):
+        ModelConfig(**values)
+
+
+def test_classifier_solve_stops_at_its_step_budget():
+    model = NeuralODEClassifier(ModelConfig(width=8, max_steps=1))
+    with pytest.raises(SolveError) as error:
+        model(torch.randn(4, 2))
+    assert error.value.trace.status == "max_steps"
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -140,6 +177,46 @@ def _mismatched(path):
     config = {"model": {}, "data": {}}
     blob = {"format": "odediag-moons-classifier", "version": 1}
     torch.save({**blob, "config": config, "state_dict": state}, path)
+
+
+def _layout(**entries):
+    def write(path):
+        blob = {"format": "odediag-moons-classifier", "version": 1}
+        torch.save({**blob, **entries}, path)
+
+    return write
+
+
+_STATE = {"readout.bias": torch.zeros(2)}
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _layout(state_dict=_STATE),
+        _layout(config=[1, 2], state_dict=_STATE),
+        _layout(config={"data": {}}, state_dict=_STATE),
+        _layout(config={"model": {"widht": 8}}, state_dict=_STATE),
+        _layout(config={"model": {}, "data": 3}, state_dict=_STATE),
+        _layout(config={"model": {}}),
+        _layout(config={"model": {}}, state_dict={"readout.bias": [0.0]}),
+    ],
+    ids=[
+        "no-config",
+        "config-not-dict",
+        "no-model",
+        "unknown-model-key",
+        "data-not-dict",
+        "no-state",
+        "state-not-tensors",
+    ],
+)
+def test_checkpoint_of_wrong_layout_is_not_an_odediag_model(tmp_path, write):
+    path = tmp_path / "model.pt"
+    write(path)
+    with pytest.raises(OdediagInputError, match="not an odediag model") as error:
+        load_checkpoint(path)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
 
 
 @pytest.mark.parametrize("write", [_corrupt, _foreign, _newer, _mismatched, None])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -72,13 +73,13 @@ def load_checkpoint(
         an odediag checkpoint, of a newer layout, or inconsistent.
     """
     checkpoint = _read(Path(path))
+    _check_layout(checkpoint, path)
     config = checkpoint["config"]
     try:
         model = NeuralODEClassifier(ModelConfig(**config["model"]))
+        MoonsConfig(**config.get("data", {}))
         model.load_state_dict(checkpoint["state_dict"])
-    except OdediagInputError:
-        raise
-    except (KeyError, TypeError, RuntimeError) as error:
+    except (OdediagInputError, KeyError, TypeError, RuntimeError) as error:
         reason = str(error).splitlines()[0]
         raise invalid(
             "checkpoint", str(path), f"inconsistent ({reason}); {_FIX}"
@@ -109,6 +110,38 @@ def _read(path: Path) -> dict[str, Any]:
         fix = f"layout {checkpoint.get('version')!r} is not {CHECKPOINT_VERSION}"
         raise invalid("checkpoint", str(path), f"{fix}; {_FIX}")
     return checkpoint
+
+
+def _check_layout(checkpoint: dict[str, Any], path: str | os.PathLike) -> None:
+    """The entries a loader reads exist and have the types it expects."""
+    config = checkpoint.get("config")
+    state = checkpoint.get("state_dict")
+    problems = []
+    if not isinstance(config, dict):
+        problems.append("no 'config' dictionary")
+    else:
+        problems += _config_part(config, "model", ModelConfig, required=True)
+        problems += _config_part(config, "data", MoonsConfig, required=False)
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        problems.append("no 'state_dict' of named tensors")
+    if problems:
+        what = ", ".join(problems)
+        raise invalid("checkpoint", str(path), f"not an odediag model ({what}); {_FIX}")
+
+
+def _config_part(
+    config: dict[str, Any], part: str, cls: type, required: bool
+) -> list[str]:
+    """What is wrong with ``config[part]``, the fields of dataclass ``cls``."""
+    if part not in config and not required:
+        return []
+    values = config.get(part)
+    if not isinstance(values, dict):
+        return [f"no 'config.{part}' dictionary"]
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    return [f"unknown 'config.{part}' keys {unknown}"] if unknown else []
 
 
 def checkpoint_test_points(

@@ -16,6 +16,7 @@ from odediag.models._regularisers import (
     simpson_weights,
 )
 from odediag.models._solve import solve
+from odediag.models._validate import check_integer, check_positive
 
 METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
 
@@ -46,6 +47,11 @@ class ModelConfig:
         The flow runs over [0, t_end].
     method, rtol, atol
         torchdiffeq adaptive method and tolerances.
+    max_steps
+        Attempted steps after which a solve stops with status ``max_steps``
+        (:class:`~odediag.SolveError`). A trained field needs tens of steps;
+        one blown up by a too large learning rate needs millions, and the
+        budget turns that hang into a recorded failure.
     """
 
     data_dim: int = 2
@@ -59,17 +65,24 @@ class ModelConfig:
     method: str = "dopri5"
     rtol: float = 1e-3
     atol: float = 1e-3
+    max_steps: int = 10_000
 
     def __post_init__(self) -> None:
+        for name in ("data_dim", "augment", "width", "depth", "n_classes"):
+            check_integer(name, getattr(self, name))
         validate_architecture(self.data_dim, self.width, self.depth, self.activation)
         if self.augment < 0:
             raise invalid("augment", self.augment, "use 0 or more extra dimensions")
-        if self.t_end <= 0:
-            raise invalid("t_end", self.t_end, "use a positive end time")
+        if self.n_classes < 2:
+            raise invalid("n_classes", self.n_classes, "use 2 or more classes")
+        check_positive("t_end", self.t_end, "use a positive, finite end time")
         if self.method not in METHODS:
             raise invalid("method", self.method, f"choose one of {METHODS}")
-        if self.rtol <= 0 or self.atol <= 0:
-            raise invalid("rtol/atol", (self.rtol, self.atol), "use positive values")
+        check_positive("rtol", self.rtol, "use a positive tolerance, e.g. 1e-3")
+        check_positive("atol", self.atol, "use a positive tolerance, e.g. 1e-3")
+        check_integer("max_steps", self.max_steps)
+        if self.max_steps < 1:
+            raise invalid("max_steps", self.max_steps, "allow 1 or more steps")
 
     @property
     def state_dim(self) -> int:
@@ -120,7 +133,12 @@ class NeuralODEClassifier(nn.Module):
 
     def _solver_settings(self) -> dict[str, Any]:
         c = self.config
-        return {"rtol": c.rtol, "atol": c.atol, "method": c.method}
+        return {
+            "rtol": c.rtol,
+            "atol": c.atol,
+            "method": c.method,
+            "max_steps": c.max_steps,
+        }
 
     def trajectory(
         self,

@@ -10,6 +10,10 @@ from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
 
 from odediag._errors import invalid
+from odediag.models._validate import check_integer, check_number
+
+# scikit-learn's random_state takes seeds of 32 bits.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,14 @@ class MoonsConfig:
     test_fraction: float = 0.3
 
     def __post_init__(self) -> None:
+        check_integer("n_samples", self.n_samples)
         if self.n_samples < 10:
             raise invalid("n_samples", self.n_samples, "draw at least 10 points")
-        if self.noise < 0:
-            raise invalid("noise", self.noise, "use a noise level of 0 or more")
+        check_number("noise", self.noise, 0, "use a finite noise level of 0 or more")
+        check_integer("seed", self.seed)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise invalid("seed", self.seed, f"use a seed from 0 to {MAX_SEED}")
+        check_number("test_fraction", self.test_fraction, 0, "choose a share in (0, 1)")
         if not 0 < self.test_fraction < 1:
             raise invalid(
                 "test_fraction", self.test_fraction, "choose a share between 0 and 1"

@@ -20,11 +20,17 @@ def solve(
     atol: float,
     method: str,
     options: Mapping[str, Any] | None = None,
+    max_steps: int | None = None,
     adjoint: bool = False,
     spectrum: bool = False,
     problem: str = "",
 ) -> tuple[torch.Tensor, Any]:
     """Solve dy/dt = func(t, y) with odediag's instrumented solver.
+
+    ``max_steps`` bounds the attempted steps of the forward solve (status
+    ``max_steps``) and, for the adjoint method, those of the backward solve
+    per output interval (torchdiffeq's ``max_num_steps``, which stops
+    ``backward()`` with an AssertionError).
 
     Returns
     -------
@@ -32,15 +38,34 @@ def solve(
         As :func:`odediag.odeint`; the trace's ``nfe_backward`` is valid after
         ``backward()`` for direct backpropagation and the adjoint alike.
     """
-    solver = odeint_adjoint if adjoint else odeint
-    return solver(
+    options = dict(options or {})
+    if not adjoint:
+        return odeint(
+            func,
+            y0,
+            t,
+            rtol=rtol,
+            atol=atol,
+            method=method,
+            options=options,
+            max_steps=max_steps,
+            spectrum=spectrum,
+            problem=problem,
+        )
+    # torchdiffeq would copy ``options`` less "norm" for the backward solve.
+    backward = {k: v for k, v in options.items() if k != "norm"}
+    if max_steps is not None:
+        backward["max_num_steps"] = max_steps
+    return odeint_adjoint(
         func,
         y0,
         t,
         rtol=rtol,
         atol=atol,
         method=method,
-        options=dict(options or {}),
+        options=options,
+        adjoint_options=backward,
+        max_steps=max_steps,
         spectrum=spectrum,
         problem=problem,
     )
