@@ -16,6 +16,7 @@ from odediag.training import (
     TrainConfig,
     _loop,
     combine_runs,
+    prepare_run_dir,
     save_run,
     train,
 )
@@ -144,6 +145,13 @@ def test_combine_runs_adds_regulariser_and_seed_dimensions():
         {"regulariser": "lasso"},
         {"estimator": "power"},
         {"learning_rate": 0.0},
+        {"learning_rate": math.inf},
+        {"learning_rate": math.nan},
+        {"weight": math.inf},
+        {"weight": math.nan},
+        {"seed": -1},
+        {"iterations": 2.5},
+        {"model": {"width": 8}},
     ],
 )
 def test_bad_configuration_is_an_input_error(overrides):
@@ -154,3 +162,53 @@ def test_bad_configuration_is_an_input_error(overrides):
 def test_configuration_rejects_unknown_keys():
     with pytest.raises(OdediagInputError):
         TrainConfig.from_dict({"learning_rte": 0.1})
+
+
+def test_configuration_rejects_unknown_model_keys():
+    with pytest.raises(OdediagInputError, match="model keys"):
+        TrainConfig.from_dict({"model": {"widht": 8}})
+
+
+@pytest.mark.parametrize("adjoint", [False, True], ids=["backprop", "adjoint"])
+def test_blown_up_field_ends_the_run_at_the_step_budget(adjoint):
+    config = tiny(
+        learning_rate=1e10, adjoint=adjoint, model=ModelConfig(width=8, max_steps=200)
+    )
+    ds = train(config).dataset
+    assert ds.attrs["status"] == "solve_failed"
+    assert "200" in ds.attrs["message"]
+    assert 1 <= ds.attrs["iterations_completed"] == ds.sizes["iteration"] < 3
+    assert np.isfinite(ds["loss"]).all()
+
+
+def _file(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    return tmp_path / "taken", "it is a file"
+
+
+def _under_a_file(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    return tmp_path / "taken" / "run", "cannot create it"
+
+
+def _folder_for_a_run_file(tmp_path):
+    (tmp_path / "run" / "model.pt").mkdir(parents=True)
+    return tmp_path / "run", "model.pt in it is a folder"
+
+
+@pytest.mark.parametrize("make", [_file, _under_a_file, _folder_for_a_run_file])
+def test_unusable_run_folder_is_a_one_line_input_error(tmp_path, make):
+    directory, message = make(tmp_path)
+    with pytest.raises(OdediagInputError, match=message) as error:
+        prepare_run_dir(directory)
+    assert "\n" not in str(error.value)
+
+
+def test_preparing_a_run_folder_keeps_existing_files_and_adds_none(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "run.nc").write_bytes(b"an earlier run")
+    prepare_run_dir(tmp_path / "old")
+    prepare_run_dir(tmp_path / "new" / "run")
+    assert (tmp_path / "old" / "run.nc").read_bytes() == b"an earlier run"
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["run.nc"]
+    assert list((tmp_path / "new" / "run").iterdir()) == []

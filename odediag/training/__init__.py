@@ -2,7 +2,7 @@
 
 from odediag.training._config import TrainConfig
 from odediag.training._loop import TrainResult, train
-from odediag.training._output import RUN_FILES, save_run
+from odediag.training._output import RUN_FILES, prepare_run_dir, save_run
 from odediag.training._probe import (
     probe,
     spectral_summary,
@@ -24,6 +24,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "combine_runs",
+    "prepare_run_dir",
     "probe",
     "save_run",
     "spectral_summary",

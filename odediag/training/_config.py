@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from odediag._errors import invalid
 from odediag.models import ModelConfig, MoonsConfig, Regulariser
+from odediag.models._data import MAX_SEED
+from odediag.models._validate import check_integer, check_number, check_positive
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,21 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _ = self.regulariser_spec  # validates the combination
-        _check_at_least("weight", self.weight, 0, "use a weight of 0 or more")
-        _check_at_least("iterations", self.iterations, 1, "train at least 1 step")
-        _check_at_least("batch_size", self.batch_size, 1, "use 1 or more points")
-        _check_at_least("probe_every", self.probe_every, 1, "probe every 1+ steps")
-        _check_at_least("probe_size", self.probe_size, 1, "probe 1 or more points")
-        if not self.learning_rate > 0:
-            raise invalid("learning_rate", self.learning_rate, "use a positive rate")
+        check_number("weight", self.weight, 0, "use a finite weight of 0 or more")
+        _check_count("iterations", self.iterations, 1, "train at least 1 step")
+        _check_count("batch_size", self.batch_size, 1, "use 1 or more points")
+        _check_count("probe_every", self.probe_every, 1, "probe every 1+ steps")
+        _check_count("probe_size", self.probe_size, 1, "probe 1 or more points")
+        _check_count("seed", self.seed, 0, f"use a seed from 0 to {MAX_SEED}")
+        if self.seed >= MAX_SEED:  # seed + 1 seeds the penalty's probe vectors
+            raise invalid("seed", self.seed, f"use a seed from 0 to {MAX_SEED - 1}")
+        check_positive(
+            "learning_rate", self.learning_rate, "use a positive, finite rate"
+        )
+        if not isinstance(self.model, ModelConfig):
+            raise invalid("model", self.model, "pass a ModelConfig")
+        if not isinstance(self.data, MoonsConfig):
+            raise invalid("data", self.data, "pass a MoonsConfig")
 
     @property
     def regulariser_spec(self) -> Regulariser:
@@ -78,13 +89,13 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys are an input error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise invalid("configuration keys", unknown, f"use only {sorted(known)}")
-        values = dict(values)
-        values["model"] = ModelConfig(**values.get("model", {}))
-        values["data"] = MoonsConfig(**values.get("data", {}))
+        values = dict(_known_keys(cls, "configuration", values))
+        values["model"] = ModelConfig(
+            **_known_keys(ModelConfig, "model", values.get("model", {}))
+        )
+        values["data"] = MoonsConfig(
+            **_known_keys(MoonsConfig, "data", values.get("data", {}))
+        )
         return cls(**values)
 
     def to_attrs(self) -> dict[str, Any]:
@@ -98,6 +109,18 @@ class TrainConfig:
         return {k: int(v) if isinstance(v, bool) else v for k, v in flat.items()}
 
 
-def _check_at_least(name: str, value: float, low: float, fix: str) -> None:
+def _known_keys(cls: type, name: str, values: Any) -> Mapping[str, Any]:
+    """``values`` as a mapping holding only fields of the dataclass ``cls``."""
+    if not isinstance(values, Mapping):
+        raise invalid(name, values, "give a dictionary of settings")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise invalid(f"{name} keys", unknown, f"use only {sorted(known)}")
+    return values
+
+
+def _check_count(name: str, value: int, low: int, fix: str) -> None:
+    check_integer(name, value)
     if not value >= low:
         raise invalid(name, value, fix)

@@ -73,7 +73,7 @@ class _Run:
         logits, penalty, trace = self._forward(x)
         cross_entropy = F.cross_entropy(logits, y)
         loss = cross_entropy + self.config.weight * penalty
-        loss.backward()
+        self._backward(loss, trace)
         self.optimiser.step()
         return {
             "loss": loss.item(),
@@ -86,6 +86,19 @@ class _Run:
             "n_rejected": trace.n_rejected,
             "wall_time": time.perf_counter() - start,
         }
+
+    def _backward(self, loss: torch.Tensor, trace: Any) -> None:
+        try:
+            loss.backward()
+        except AssertionError as error:
+            # torchdiffeq's own checks in the adjoint solve (its step budget
+            # max_num_steps, step underflow) stop backward() with an assert.
+            if not self.config.adjoint:
+                raise
+            raise SolveError(
+                f"the adjoint solve of the backward pass stopped: {error}",
+                trace.backward or trace,
+            ) from error
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(self.data.x_train)
@@ -141,7 +154,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     A KeyboardInterrupt ends the loop, not the run: the records so far are
     returned with ``interrupted`` set, and the model as last updated. A solve
     that fails (:class:`~odediag.SolveError`) ends it the same way, with
-    ``status`` ``solve_failed`` and the solver's message.
+    ``status`` ``solve_failed`` and the solver's message. Every solve has a
+    budget of ``config.model.max_steps`` attempted steps, so a field blown up
+    by a too large learning rate fails this way instead of running for hours.
     """
     run = _Run(config)
     records = Records(config.iterations)
