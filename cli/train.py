@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import torch
 from tqdm import tqdm
 
-from odediag import training
+from odediag import OdediagInputError, training
 from odediag.models import ModelConfig, MoonsConfig
-from odediag.training import TrainConfig, save_run
+from odediag.training import TrainConfig, prepare_run_dir, save_run
 from odediag_cli._common import friendly_errors
+
+T = TypeVar("T")
 
 _DEFAULT = TrainConfig()
 _MODEL = ModelConfig()
@@ -152,6 +156,13 @@ def _model_options(command):
             help="Absolute tolerance.",
         ),
         click.option(
+            "--max-steps",
+            type=int,
+            default=_MODEL.max_steps,
+            show_default=True,
+            help="Attempted steps after which a solve, and the run, stop.",
+        ),
+        click.option(
             "--noise",
             type=float,
             default=_DATA.noise,
@@ -186,8 +197,8 @@ def _model_options(command):
     "-o",
     "run_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run folder for run.nc, config.json and model.pt.",
+    type=click.Path(path_type=Path),
+    help="Run folder for run.nc, config.json and model.pt; created if missing.",
 )
 @click.option(
     "--threads",
@@ -202,9 +213,12 @@ def train(run_dir: Path, threads: int, quiet: bool, **options) -> None:
     """Train a neural-ODE classifier of the two moons, recording every step.
 
     Writes RUN_DIR/run.nc (per-iteration loss, NFE, probes), config.json and
-    model.pt. Ctrl-C stops training and still writes what was recorded.
+    model.pt. Ctrl-C stops training and still writes what was recorded; so
+    does a solve that fails (e.g. after --max-steps steps of a field blown up
+    by a too large --learning-rate).
     """
     config = _config(options)
+    prepare_run_dir(run_dir, argument="--output")
     torch.set_num_threads(threads)
     with tqdm(total=config.iterations, disable=quiet, unit="it") as bar:
         result = training.train(config, progress=_progress(bar))
@@ -214,6 +228,11 @@ def train(run_dir: Path, threads: int, quiet: bool, **options) -> None:
     click.echo(f"{status}: {done} iterations, written to {paths['run.nc'].parent}")
     if status == "interrupted":
         raise click.exceptions.Exit(130)
+    if status == "solve_failed":
+        raise click.ClickException(
+            f"{result.dataset.attrs['message']}; in training this is most often a "
+            "field blown up by too large a --learning-rate"
+        )
     if status != "completed":
         raise click.ClickException(result.dataset.attrs["message"])
 
@@ -228,14 +247,46 @@ def _config(options: dict) -> TrainConfig:
         "method",
         "rtol",
         "atol",
+        "max_steps",
     )
-    model = ModelConfig(**{k: options.pop(k) for k in model_keys})
-    data = MoonsConfig(
-        n_samples=options.pop("samples"),
-        noise=options.pop("noise"),
-        seed=options.pop("data_seed"),
+    model_options = {k: options.pop(k) for k in model_keys}
+    model = _checked(lambda: ModelConfig(**model_options), {"time_dependent": "--time"})
+    data_options = {
+        "n_samples": options.pop("samples"),
+        "noise": options.pop("noise"),
+        "seed": options.pop("data_seed"),
+    }
+    data = _checked(
+        lambda: MoonsConfig(**data_options),
+        {"n_samples": "--samples", "seed": "--data-seed"},
     )
-    return TrainConfig(model=model, data=data, **options)
+    return _checked(lambda: TrainConfig(model=model, data=data, **options), {})
+
+
+def _checked(make: Callable[[], T], options: dict[str, str]) -> T:
+    """``make()``, with its input errors naming the option, not the field.
+
+    Parameters
+    ----------
+    make
+        Builds a configuration from the options.
+    options
+        Field name → option name where the option is not ``--field-name``.
+    """
+    try:
+        return make()
+    except OdediagInputError as error:
+        raise click.ClickException(_option_message(str(error), options)) from None
+
+
+def _option_message(message: str, options: dict[str, str]) -> str:
+    """``invalid seed -1: ...`` → ``invalid --data-seed -1: ...``."""
+    word, _, rest = message.partition(" ")
+    field, _, tail = rest.partition(" ")
+    if word != "invalid" or not tail:
+        return message
+    option = options.get(field, "--" + field.replace("_", "-"))
+    return f"invalid {option} {tail}"
 
 
 def _progress(bar: tqdm):
