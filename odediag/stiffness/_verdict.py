@@ -558,7 +558,8 @@ def _undetermined(trace: xr.Dataset, v: StiffnessVerdict) -> str:
     if has_spectrum(trace):
         return (
             "cannot tell whether the problem is stiff from this trace: "
-            f"{_spectrum_gap(trace)}; trace it again with --spectrum"
+            f"{_spectrum_gap(trace)}; trace it again with odediag, which records "
+            "h at every step"
         )
     return (
         "cannot tell whether the problem is stiff from this trace; trace it "
@@ -596,7 +597,7 @@ def _notes(trace: xr.Dataset, v: StiffnessVerdict) -> list[str]:
             f"{v.longest_alternation} attempts in a row alternated between accepted "
             f"and rejected: {cause}"
         )
-    if v.method in TORCHDIFFEQ_FIXED and has_spectrum(trace) and v.stiff is not None:
+    if v.method in TORCHDIFFEQ_FIXED and v.evidence == "spectrum":
         notes.append(_fixed_grid_note(trace))
     if v.method == "scipy:LSODA":
         notes.append(
