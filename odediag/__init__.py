@@ -11,6 +11,7 @@ from odediag._errors import (
     OdediagInputError,
     OdediagWarning,
     SolveError,
+    SolveInterrupted,
 )
 from odediag.problems import Problem, builtin_names, builtin_problem, load_problem
 from odediag.solvers import odeint, odeint_adjoint, solve_ivp, trace_problem
@@ -28,6 +29,7 @@ __all__ = [
     "OdediagWarning",
     "Problem",
     "SolveError",
+    "SolveInterrupted",
     "StiffnessVerdict",
     "Trace",
     "__version__",
