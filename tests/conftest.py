@@ -24,6 +24,17 @@ class MLPDynamics(nn.Module):
         return self.net(y)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    # The tensors in these tests are tiny: intra-op threads only add
+    # synchronisation, and on a shared two-core machine they can be slower
+    # by orders of magnitude.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def mlp():
     torch.manual_seed(0)

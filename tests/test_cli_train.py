@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import torch
 import xarray as xr
 from click.testing import CliRunner
 
@@ -13,14 +12,6 @@ from odediag.training import _loop
 from odediag_cli.main import cli
 
 TINY = ["-n", "2", "--batch-size", "16", "--samples", "60", "--width", "8", "-q"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run(*arguments):

@@ -22,15 +22,6 @@ from odediag.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny tensors: intra-op threads only add synchronisation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def autograd_jacobian(field, t, h):
     rows = [torch.autograd.functional.jacobian(lambda x: field(t, x), y) for y in h]
     return torch.stack(rows)

@@ -20,14 +20,6 @@ from odediag.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def brute_force(name, J):
     """The penalty from an SVD of each matrix."""
     sigma = torch.linalg.svdvals(J)

@@ -505,3 +505,14 @@ def test_callers_own_step_callbacks_still_run():
     func = WithCallbacks()
     _, trace = odediag.odeint(func, torch.ones(1).double(), T)
     assert func.accepted == trace.n_accepted > 0
+
+
+def test_adjoint_backward_solve_obeys_the_step_budget(mlp, batch):
+    t = torch.tensor([0.0, 1.0])
+    solution, trace = odediag.odeint_adjoint(
+        mlp, batch, t, rtol=1e-9, atol=1e-9, max_steps=30
+    )
+    with pytest.raises(odediag.SolveError) as caught:
+        solution[-1].pow(2).sum().backward()
+    assert caught.value.trace is trace.backward
+    assert trace.backward.status == "max_steps"

@@ -22,14 +22,6 @@ from odediag.training import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(**overrides):
     """A configuration that trains in well under a second per iteration."""
     settings = {

@@ -39,36 +39,22 @@ def solve(
         ``backward()`` for direct backpropagation and the adjoint alike.
     """
     options = dict(options or {})
-    if not adjoint:
-        return odeint(
-            func,
-            y0,
-            t,
-            rtol=rtol,
-            atol=atol,
-            method=method,
-            options=options,
-            max_steps=max_steps,
-            spectrum=spectrum,
-            problem=problem,
-        )
-    # torchdiffeq would copy ``options`` less "norm" for the backward solve.
-    backward = {k: v for k, v in options.items() if k != "norm"}
-    if max_steps is not None:
-        backward["max_num_steps"] = max_steps
-    return odeint_adjoint(
-        func,
-        y0,
-        t,
+    common = dict(
         rtol=rtol,
         atol=atol,
         method=method,
         options=options,
-        adjoint_options=backward,
         max_steps=max_steps,
         spectrum=spectrum,
         problem=problem,
     )
+    if not adjoint:
+        return odeint(func, y0, t, **common)
+    # torchdiffeq would copy ``options`` less "norm" for the backward solve.
+    backward = {k: v for k, v in options.items() if k != "norm"}
+    if max_steps is not None:
+        backward["max_num_steps"] = max_steps
+    return odeint_adjoint(func, y0, t, adjoint_options=backward, **common)
 
 
 def solver_backend() -> str:

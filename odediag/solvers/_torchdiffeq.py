@@ -372,8 +372,15 @@ def _backward_recording(forward: Recording, method, rtol, atol) -> Recording:
     attrs["jacobian_source"] = ""
     trace = Trace(attrs)
     forward.trace.backward = trace
+    # The forward's step budget bounds the backward solve too; exceeding it
+    # raises SolveError (with this trace) from backward().
     return Recording(
-        trace, method in ADAPTIVE_METHODS, None, False, None, estimate_stiffness=False
+        trace,
+        method in ADAPTIVE_METHODS,
+        None,
+        False,
+        forward.max_steps,
+        estimate_stiffness=False,
     )
 
 
