@@ -10,11 +10,9 @@ import numpy as np
 
 from odediag.models import checkpoint_problem, default_model_path
 from odediag.problems import load_problem, validate_t_span
-from odediag.solvers import check_method, trace_problem
+from odediag.solvers import DEFAULT_MAX_STEPS, check_method, trace_problem
 from odediag.stiffness import analyse
 from odediag_cli._common import friendly_errors, parse_params, writable_file
-
-DEFAULT_MAX_STEPS = 100_000
 
 
 @click.command("trace")

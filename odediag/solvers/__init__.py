@@ -1,7 +1,12 @@
 """Instrumented solvers: torchdiffeq's and SciPy's, recording every step."""
 
-from odediag.solvers._problem_solve import SCIPY_METHODS, check_method, trace_problem
-from odediag.solvers._scipy import DEFAULT_MAX_STEPS, solve_ivp, solve_problem
+from odediag.solvers._problem_solve import check_method, trace_problem
+from odediag.solvers._scipy import (
+    DEFAULT_MAX_STEPS,
+    SCIPY_METHODS,
+    solve_ivp,
+    solve_problem,
+)
 from odediag.solvers._scipy_problem import problem_functions
 from odediag.solvers._torchdiffeq import (
     ADAPTIVE_METHODS,

@@ -8,11 +8,11 @@ import torch
 
 from odediag._errors import invalid
 from odediag.problems import Problem, validate_t_span
+from odediag.solvers._scipy import SCIPY_METHODS, solve_problem
 from odediag.solvers._torchdiffeq import METHODS, odeint
 from odediag.trace import Trace
 
 SCIPY_PREFIX = "scipy:"
-SCIPY_METHODS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
 
 
 def trace_problem(
@@ -113,9 +113,7 @@ def check_method(method: str) -> str:
 
 
 def _trace_scipy(problem, method, rtol, atol, t_span, spectrum, max_steps, options):
-    from odediag.solvers import _scipy
-
-    _, trace = _scipy.solve_problem(
+    _, trace = solve_problem(
         problem,
         method[len(SCIPY_PREFIX) :],
         rtol=rtol,

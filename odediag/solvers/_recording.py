@@ -67,16 +67,14 @@ class Recording:
         self.estimate_stiffness = estimate_stiffness
         self._stages: StageBuffer | None = None
         self._tableau = None
+        self._backward = trace.attrs.get("phase") == "backward"
         self._open: list | None = None  # [t, h, error_ratio, stages] of the attempt
 
     # -- callbacks -------------------------------------------------------
 
     def begin(self, t0, y0, dt) -> None:
         """A step starts at ``t0`` with proposed size ``dt``."""
-        if (
-            self.trace.status == "running"
-            and self.trace.attrs.get("phase") == "backward"
-        ):
+        if self._backward and self.trace.status == "running":
             # The adjoint solve runs inside backward(); nothing returns to us
             # when it ends, and a failure raises from backward() with its own
             # status, so a backward trace that has started has succeeded
